@@ -1,0 +1,139 @@
+"""A deterministic demo: two tenants whose partner refs overlap, with one login per role.
+
+Loading it again changes nothing. Later capabilities add their data here.
+"""
+
+import random
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.db import transaction
+from django_scopes import scope
+
+from partnerhub.tenancy.models import Role, Tenant
+from partnerhub.tenancy.services import membership_add, tenant_create
+from partners.models import Partner, PartnerStatus
+
+DEMO_PASSWORD = "partnerhub-demo"  # noqa: S105 - printed for people trying the demo
+
+
+@dataclass(frozen=True)
+class DemoTenant:
+    slug: str
+    name: str
+    time_zone: str
+    currency: str
+    domain: str
+    regions: tuple[str, ...]
+    types: tuple[str, ...]
+
+
+DEMO_TENANTS = (
+    DemoTenant(
+        "acme",
+        "Acme Cloud",
+        "America/New_York",
+        "USD",
+        "acme.example",
+        ("North America", "LATAM", "EMEA"),
+        ("reseller", "msp", "referral"),
+    ),
+    DemoTenant(
+        "globex",
+        "Globex Security",
+        "Europe/Berlin",
+        "EUR",
+        "globex.example",
+        ("DACH", "Nordics", "Benelux", "UK & Ireland"),
+        ("reseller", "distributor", "msp"),
+    ),
+)
+
+NAME_PARTS = (
+    (
+        "Blue",
+        "Cedar",
+        "Summit",
+        "Harbor",
+        "Granite",
+        "Northern",
+        "Bright",
+        "Silver",
+        "Iron",
+        "Open",
+    ),
+    ("Ridge", "Peak", "Bridge", "Field", "Stone", "Wave", "Gate", "Path", "Point", "Line"),
+    ("Solutions", "Systems", "IT", "Networks", "Consulting", "Partners", "Technologies", "Group"),
+)
+PARTNERS_PER_TENANT = 40
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    tenant: str
+    role: str
+    email: str
+
+
+@transaction.atomic
+def demo_load() -> list[DemoLogin]:
+    logins: list[DemoLogin] = []
+    for spec in DEMO_TENANTS:
+        tenant = Tenant.objects.filter(slug=spec.slug).first() or tenant_create(
+            slug=spec.slug, name=spec.name, time_zone=spec.time_zone, currency=spec.currency
+        )
+        with scope(tenant=tenant):
+            logins += _demo_tenant(tenant, spec)
+    consultant = "consultant@partnerhub.example"
+    for spec in DEMO_TENANTS:
+        tenant = Tenant.objects.get(slug=spec.slug)
+        membership_add(tenant=tenant, email=consultant, role=Role.MANAGER, password=DEMO_PASSWORD)
+    logins.append(DemoLogin("acme + globex", Role.MANAGER, consultant))
+    return logins
+
+
+def _demo_tenant(tenant: Tenant, spec: DemoTenant) -> list[DemoLogin]:
+    rng = random.Random(spec.slug)  # noqa: S311 - demo data, not security
+    admin = membership_add(
+        tenant=tenant,
+        email=f"admin@{spec.domain}",
+        role=Role.ADMIN,
+        password=DEMO_PASSWORD,
+        full_name="Ada Admin",
+    ).membership
+    manager = membership_add(
+        tenant=tenant,
+        email=f"manager@{spec.domain}",
+        role=Role.MANAGER,
+        password=DEMO_PASSWORD,
+        full_name="Max Manager",
+    ).membership
+    if not Partner.objects.exists():
+        first_day = date(2021, 1, 4)
+        Partner.objects.bulk_create(
+            Partner(
+                tenant=tenant,
+                ref=f"P-{number:04d}",
+                name=" ".join(rng.choice(part) for part in NAME_PARTS),
+                type=rng.choice(spec.types),
+                region=rng.choice(spec.regions),
+                status=PartnerStatus.SUSPENDED if number % 13 == 0 else PartnerStatus.ACTIVE,
+                account_manager=manager if number % 3 else None,
+                joined_on=first_day + timedelta(days=rng.randrange(0, 1800)),
+            )
+            for number in range(1, PARTNERS_PER_TENANT + 1)
+        )
+    first_partner = Partner.objects.get(ref="P-0001")
+    partner_user = membership_add(
+        tenant=tenant,
+        email=f"partner@{spec.domain}",
+        role=Role.PARTNER,
+        partner=first_partner,
+        password=DEMO_PASSWORD,
+        full_name="Pat Partner",
+    ).membership
+    return [
+        DemoLogin(spec.slug, Role.ADMIN, admin.user.email),
+        DemoLogin(spec.slug, Role.MANAGER, manager.user.email),
+        DemoLogin(spec.slug, f"partner ({first_partner.ref})", partner_user.user.email),
+    ]

@@ -1,0 +1,24 @@
+from functools import wraps
+
+from django.core.exceptions import PermissionDenied
+
+from .models import Role
+
+
+def role_required(*roles: Role):
+    """Let the view run only for members holding one of `roles` in the request's tenant."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            if request.membership is None or request.membership.role not in roles:
+                raise PermissionDenied("Your role in this program does not include this page.")
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+staff_only = role_required(Role.ADMIN, Role.MANAGER)
+admin_only = role_required(Role.ADMIN)

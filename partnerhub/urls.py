@@ -1,0 +1,15 @@
+from django.urls import include, path
+
+from partnerhub.tenancy import views as tenancy_views
+
+tenant_patterns = [
+    path("", include("partnerhub.tenancy.urls")),
+    path("", include("partners.urls")),
+]
+
+urlpatterns = [
+    path("", tenancy_views.home, name="home"),
+    path("accounts/", include("allauth.urls")),
+    path("invitations/<str:token>/", tenancy_views.invitation_accept, name="invitation_accept"),
+    path("o/<slug:tenant_slug>/", include(tenant_patterns)),
+]

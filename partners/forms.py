@@ -1,0 +1,76 @@
+from django import forms
+from django_scopes.forms import SafeModelChoiceField
+
+from .models import Partner, PartnerStatus
+from .selectors import (
+    PARTNER_SORTS,
+    PartnerFilters,
+    partner_managers,
+    partner_regions,
+    partner_types,
+)
+
+
+class PartnerFilterForm(forms.Form):
+    q = forms.CharField(required=False, max_length=100, label="Search")
+    type = forms.ChoiceField(required=False)
+    region = forms.ChoiceField(required=False)
+    status = forms.ChoiceField(required=False, choices=[("", "Any status"), *PartnerStatus.choices])
+    manager = forms.ModelChoiceField(
+        required=False, queryset=None, empty_label="Any manager", label="Account manager"
+    )
+    sort = forms.ChoiceField(required=False, choices=[(key, key) for key in PARTNER_SORTS])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["type"].choices = [("", "Any type")] + [(t, t) for t in partner_types()]
+        self.fields["region"].choices = [("", "Any region")] + [(r, r) for r in partner_regions()]
+        self.fields["manager"].queryset = partner_managers()
+
+    def filters(self) -> PartnerFilters:
+        """The valid part of the query: a bad value is reported and that filter is ignored."""
+        data = getattr(self, "cleaned_data", {})
+        return PartnerFilters(
+            search=data.get("q") or "",
+            type=data.get("type") or "",
+            region=data.get("region") or "",
+            status=data.get("status") or "",
+            account_manager=data.get("manager"),
+            sort=data.get("sort") or "ref",
+        )
+
+
+class PartnerForm(forms.ModelForm):
+    class Meta:
+        model = Partner
+        fields = [
+            "ref",
+            "name",
+            "type",
+            "region",
+            "status",
+            "account_manager",
+            "joined_on",
+            "program_key",
+        ]
+        widgets = {"joined_on": forms.DateInput(attrs={"type": "date"})}
+        field_classes = {"account_manager": SafeModelChoiceField}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["account_manager"].queryset = partner_managers()
+        self.fields["account_manager"].label_from_instance = lambda m: m.user.display_name
+        self.fields["joined_on"].required = False
+        self.fields["joined_on"].help_text = "Leave empty for today."
+
+    def clean_type(self):
+        return self.cleaned_data["type"].strip().lower()
+
+    def clean_ref(self):
+        ref = self.cleaned_data["ref"].strip()
+        others = Partner.objects.filter(ref=ref)
+        if self.instance.pk:
+            others = others.exclude(pk=self.instance.pk)
+        if others.exists():
+            raise forms.ValidationError(f"Another partner already has the reference “{ref}”.")
+        return ref

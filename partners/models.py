@@ -1,0 +1,50 @@
+from django.core.validators import RegexValidator
+from django.db import models
+
+from partnerhub.tenancy.models import TenantOwnedModel
+
+partner_type_validator = RegexValidator(
+    r"^[a-z0-9][a-z0-9_-]*$",
+    "Use a short key of lowercase letters, digits, - and _ (for example reseller or msp).",
+)
+
+
+class PartnerStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    SUSPENDED = "suspended", "Suspended"
+
+
+class Partner(TenantOwnedModel):
+    ref = models.CharField(
+        "reference", max_length=64, help_text="The program's own id for this partner."
+    )
+    name = models.CharField(max_length=200)
+    program_key = models.CharField(
+        "program", max_length=64, blank=True, help_text="Key of the tier program (tier issue)."
+    )
+    type = models.CharField(max_length=32, validators=[partner_type_validator])
+    region = models.CharField(max_length=100, blank=True)
+    status = models.CharField(
+        max_length=16, choices=PartnerStatus.choices, default=PartnerStatus.ACTIVE
+    )
+    account_manager = models.ForeignKey(
+        "tenancy.Membership",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="managed_partners",
+        limit_choices_to={"role": "manager"},
+    )
+    joined_on = models.DateField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["ref"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "ref"], name="partner_ref_unique_per_tenant"),
+        ]
+        indexes = [models.Index(fields=["tenant", "name"])]
+
+    def __str__(self):
+        return f"{self.name} ({self.ref})"

@@ -1,0 +1,80 @@
+from dataclasses import dataclass
+
+from django.db.models import Count, Q, QuerySet
+from django.http import Http404
+
+from partnerhub.tenancy.models import Membership, Role
+
+from .models import Partner
+
+PARTNER_SORTS = {
+    "ref": ("ref",),
+    "-ref": ("-ref",),
+    "name": ("name", "ref"),
+    "-name": ("-name", "ref"),
+    "type": ("type", "ref"),
+    "region": ("region", "ref"),
+    "status": ("status", "ref"),
+    "joined": ("joined_on", "ref"),
+    "-joined": ("-joined_on", "ref"),
+}
+
+
+@dataclass(frozen=True)
+class PartnerFilters:
+    search: str = ""
+    type: str = ""
+    region: str = ""
+    status: str = ""
+    account_manager: Membership | None = None
+    sort: str = "ref"
+
+
+def partner_list(*, filters: PartnerFilters) -> QuerySet[Partner]:
+    partners = Partner.objects.select_related("account_manager__user")
+    if filters.search:
+        partners = partners.filter(
+            Q(ref__icontains=filters.search) | Q(name__icontains=filters.search)
+        )
+    if filters.type:
+        partners = partners.filter(type=filters.type)
+    if filters.region:
+        partners = partners.filter(region=filters.region)
+    if filters.status:
+        partners = partners.filter(status=filters.status)
+    if filters.account_manager is not None:
+        partners = partners.filter(account_manager=filters.account_manager)
+    return partners.order_by(*PARTNER_SORTS.get(filters.sort, PARTNER_SORTS["ref"]))
+
+
+def partner_types() -> list[str]:
+    return list(Partner.objects.order_by("type").values_list("type", flat=True).distinct())
+
+
+def partner_regions() -> list[str]:
+    return list(
+        Partner.objects.exclude(region="")
+        .order_by("region")
+        .values_list("region", flat=True)
+        .distinct()
+    )
+
+
+def partner_managers() -> QuerySet[Membership]:
+    return (
+        Membership.objects.filter(role=Role.MANAGER).select_related("user").order_by("user__email")
+    )
+
+
+def partner_counts_by_status() -> dict[str, int]:
+    return dict(Partner.objects.values_list("status").annotate(n=Count("pk")).order_by())
+
+
+def partner_for_member(*, membership: Membership, partner_id: int) -> Partner:
+    """The partner `membership` may see, or 404: partner users see only their own partner."""
+    if membership.is_partner_user and membership.partner_id != partner_id:
+        raise Http404("No such partner.")
+    partner = Partner.objects.select_related("account_manager__user").filter(pk=partner_id).first()
+    if partner is None:
+        raise Http404("No such partner.")
+    return partner

@@ -1,0 +1,159 @@
+import re
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django_scopes import scope
+
+from partnerhub.csvfiles import FileRejected, ProblemReport, parse_csv
+from partnerhub.tenancy.models import Role, Tenant
+
+from .models import Partner, PartnerStatus
+
+PARTNER_CSV_REQUIRED = ("ref", "name", "type")
+PARTNER_CSV_OPTIONAL = ("program", "region")
+EDITABLE_FIELDS = (
+    "ref",
+    "name",
+    "program_key",
+    "type",
+    "region",
+    "status",
+    "account_manager",
+    "joined_on",
+)
+
+_KEY = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+
+
+def _check_account_manager(*, tenant: Tenant, account_manager) -> None:
+    if account_manager is None:
+        return
+    if account_manager.tenant_id != tenant.pk or account_manager.role != Role.MANAGER:
+        raise ValidationError({"account_manager": "Choose a partner manager of this program."})
+
+
+def partner_create(*, tenant: Tenant, **fields) -> Partner:
+    partner = Partner(tenant=tenant, **fields)
+    if partner.joined_on is None:
+        partner.joined_on = tenant.local_today()
+    _check_account_manager(tenant=tenant, account_manager=partner.account_manager)
+    partner.full_clean()
+    partner.save()
+    return partner
+
+
+def partner_update(*, partner: Partner, **fields) -> Partner:
+    unknown = set(fields) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise TypeError(f"not editable: {', '.join(sorted(unknown))}")
+    for name, value in fields.items():
+        setattr(partner, name, value)
+    _check_account_manager(tenant=partner.tenant, account_manager=partner.account_manager)
+    partner.full_clean()
+    partner.save()
+    return partner
+
+
+@dataclass(frozen=True)
+class PartnerImportResult:
+    created: int
+    updated: int
+    unchanged: int
+
+
+def _clean_partner_row(values: dict[str, str], *, line: int, report: ProblemReport) -> dict | None:
+    fields: dict[str, str] = {}
+    problems_before = report.total
+    ref = values["ref"]
+    if not ref:
+        report.add(line, "ref is missing")
+    elif len(ref) > 64:
+        report.add(line, "ref is longer than 64 characters")
+    fields["ref"] = ref
+
+    name = values["name"]
+    if not name:
+        report.add(line, "name is missing")
+    elif len(name) > 200:
+        report.add(line, "name is longer than 200 characters")
+    fields["name"] = name
+
+    partner_type = values["type"].lower()
+    if not partner_type:
+        report.add(line, "type is missing")
+    elif len(partner_type) > 32 or not _KEY.match(partner_type):
+        report.add(
+            line,
+            f"type “{values['type']}” is not a short key (lowercase letters, digits, - and _)",
+        )
+    fields["type"] = partner_type
+
+    if "program" in values:
+        program = values["program"].lower()
+        if program and (len(program) > 64 or not _KEY.match(program)):
+            report.add(line, f"program “{values['program']}” is not a program key")
+        fields["program_key"] = program
+    if "region" in values:
+        if len(values["region"]) > 100:
+            report.add(line, "region is longer than 100 characters")
+        fields["region"] = values["region"]
+    return fields if report.total == problems_before else None
+
+
+def partner_import_csv(*, tenant: Tenant, data: bytes) -> PartnerImportResult:
+    """Upsert partners by ref from CSV `ref,name,program,type,region`.
+
+    The whole file is validated first; any problem rejects it with FileRejected and nothing is
+    written. Columns left out of the file (program, region) are left as they are.
+    """
+    report = ProblemReport()
+    _, rows = parse_csv(
+        data, required=PARTNER_CSV_REQUIRED, optional=PARTNER_CSV_OPTIONAL, report=report
+    )
+    cleaned: dict[str, dict] = {}
+    first_line_of_ref: dict[str, int] = {}
+    for row in rows:
+        fields = _clean_partner_row(row.values, line=row.line, report=report)
+        ref = row.values["ref"]
+        if ref in first_line_of_ref:
+            report.add(row.line, f"ref “{ref}” already appears on line {first_line_of_ref[ref]}")
+            continue
+        if ref:
+            first_line_of_ref[ref] = row.line
+        if fields is not None:
+            cleaned[ref] = fields
+    if report:
+        raise FileRejected(report)
+
+    with transaction.atomic(), scope(tenant=tenant):
+        existing = {partner.ref: partner for partner in Partner.objects.filter(ref__in=cleaned)}
+        to_create, to_update = [], []
+        changed_fields: set[str] = set()
+        today = tenant.local_today()
+        now = timezone.now()
+        for ref, fields in cleaned.items():
+            partner = existing.get(ref)
+            if partner is None:
+                to_create.append(
+                    Partner(tenant=tenant, status=PartnerStatus.ACTIVE, joined_on=today, **fields)
+                )
+                continue
+            changes = {name for name, value in fields.items() if getattr(partner, name) != value}
+            if changes:
+                for name in changes:
+                    setattr(partner, name, fields[name])
+                partner.updated_at = now
+                changed_fields |= changes
+                to_update.append(partner)
+        Partner.objects.bulk_create(to_create, batch_size=1000)
+        if to_update:
+            Partner.objects.bulk_update(
+                to_update, [*sorted(changed_fields), "updated_at"], batch_size=1000
+            )
+    return PartnerImportResult(
+        created=len(to_create),
+        updated=len(to_update),
+        unchanged=len(cleaned) - len(to_create) - len(to_update),
+    )

@@ -1,0 +1,75 @@
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from partnerhub.tenancy.access import staff_only
+
+from . import services
+from .forms import PartnerFilterForm, PartnerForm
+from .selectors import partner_for_member, partner_list
+
+PAGE_SIZE = 25
+
+
+@staff_only
+def partner_index(request):
+    filter_form = PartnerFilterForm(request.GET or None)
+    filter_form.is_valid()
+    page = Paginator(partner_list(filters=filter_form.filters()), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    context = {"filter_form": filter_form, "page": page, "query": _query_without_page(request)}
+    if request.htmx:
+        return render(request, "partners/partials/partner_results.html", context)
+    return render(request, "partners/partner_list.html", context)
+
+
+def _query_without_page(request) -> str:
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
+
+
+def partner_detail(request, partner_pk: int):
+    partner = partner_for_member(membership=request.membership, partner_id=partner_pk)
+    return render(request, "partners/partner_detail.html", {"partner": partner})
+
+
+@staff_only
+@require_http_methods(["GET", "POST"])
+def partner_create(request):
+    form = PartnerForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            partner = services.partner_create(tenant=request.tenant, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, f"Partner {partner.name} created.")
+            return redirect(
+                "partner_detail", tenant_slug=request.tenant.slug, partner_pk=partner.pk
+            )
+    return render(request, "partners/partner_form.html", {"form": form})
+
+
+@staff_only
+@require_http_methods(["GET", "POST"])
+def partner_edit(request, partner_pk: int):
+    partner = partner_for_member(membership=request.membership, partner_id=partner_pk)
+    form = PartnerForm(request.POST or None, instance=partner)
+    if request.method == "POST" and form.is_valid():
+        fields = dict(form.cleaned_data)
+        if fields["joined_on"] is None:
+            fields["joined_on"] = partner.joined_on
+        try:
+            services.partner_update(partner=partner, **fields)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, f"Partner {partner.name} saved.")
+            return redirect(
+                "partner_detail", tenant_slug=request.tenant.slug, partner_pk=partner.pk
+            )
+    return render(request, "partners/partner_form.html", {"form": form, "partner": partner})
