@@ -2,11 +2,11 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404
+from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 
 from partnerhub.accounts.selectors import user_exists
 from partners.selectors import partner_counts_by_status, partner_for_member
@@ -72,6 +72,7 @@ def member_invite(request):
 
 
 def _object_or_404(queryset, pk):
+    """Look the object up before anything else, so a foreign id answers 404 whatever the method."""
     found = queryset.filter(pk=pk).first()
     if found is None:
         raise Http404("Not found.")
@@ -79,9 +80,10 @@ def _object_or_404(queryset, pk):
 
 
 @admin_only
-@require_POST
 def invitation_revoke(request, invitation_pk: int):
     invitation = _object_or_404(Invitation.objects.all(), invitation_pk)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
     try:
         services.invitation_revoke(invitation=invitation)
     except ValidationError as error:
@@ -92,9 +94,10 @@ def invitation_revoke(request, invitation_pk: int):
 
 
 @admin_only
-@require_POST
 def member_remove(request, membership_pk: int):
     membership = _object_or_404(Membership.objects.select_related("user"), membership_pk)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
     try:
         services.membership_remove(membership=membership, removed_by=request.user)
     except ValidationError as error:

@@ -1,0 +1,86 @@
+"""Two tenants whose partners share refs, each with an admin, a manager and a partner user.
+
+Tests get `acme` and `globex` (the same shape), and assert the other one is untouched.
+"""
+
+import os
+from dataclasses import dataclass
+
+import pytest
+from django.test import Client
+from django_scopes import scope, scopes_disabled
+
+from partnerhub.tenancy.models import Membership, Role, Tenant
+from partners.models import Partner
+
+from .factories import MembershipFactory, PartnerFactory, TenantFactory, UserFactory
+
+# Playwright's sync API runs an event loop in the test thread; the ORM calls the tests make
+# around it are still synchronous.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+SHARED_REFS = ("P-001", "P-002", "P-003")
+
+
+@dataclass
+class TenantWorld:
+    tenant: Tenant
+    partners: dict[str, Partner]
+    admin: Membership
+    manager: Membership
+    partner_user: Membership
+
+    @property
+    def partner(self) -> Partner:
+        """The partner that `partner_user` works for."""
+        return self.partner_user.partner
+
+    @property
+    def other_partner(self) -> Partner:
+        return self.partners["P-002"]
+
+    def client_for(self, membership: Membership) -> Client:
+        client = Client()
+        client.force_login(membership.user)
+        return client
+
+
+def make_world(slug: str, name: str) -> TenantWorld:
+    tenant = TenantFactory(slug=slug, name=name)
+    with scope(tenant=tenant):
+        manager = MembershipFactory(
+            tenant=tenant, role=Role.MANAGER, user=UserFactory(email=f"manager@{slug}.test")
+        )
+        partners = {
+            ref: PartnerFactory(
+                tenant=tenant, ref=ref, name=f"{name} {ref}", account_manager=manager
+            )
+            for ref in SHARED_REFS
+        }
+        admin = MembershipFactory(
+            tenant=tenant, role=Role.ADMIN, user=UserFactory(email=f"admin@{slug}.test")
+        )
+        partner_user = MembershipFactory(
+            tenant=tenant,
+            role=Role.PARTNER,
+            partner=partners["P-001"],
+            user=UserFactory(email=f"partner@{slug}.test"),
+        )
+    return TenantWorld(tenant, partners, admin, manager, partner_user)
+
+
+@pytest.fixture
+def acme(db) -> TenantWorld:
+    return make_world("acme", "Acme")
+
+
+@pytest.fixture
+def globex(db) -> TenantWorld:
+    return make_world("globex", "Globex")
+
+
+@pytest.fixture
+def unscoped():
+    """For assertions that look at every tenant's rows at once."""
+    with scopes_disabled():
+        yield

@@ -1,0 +1,18 @@
+"""Settings for the test suite: production settings against real PostgreSQL and Redis."""
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "tests-only-" + "k" * 50)
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/partnerhub")
+os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
+
+from partnerhub.settings import *  # noqa: E402, F403
+from partnerhub.settings import STORAGES  # noqa: E402
+
+SECURE_SSL_REDIRECT = False
+STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# Each test starts from an empty cache (rate limits, sessions); Redis is exercised by the broker.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Tasks run in-process unless a test starts a real worker (tests/test_worker.py).
+CELERY_TASK_ALWAYS_EAGER = True

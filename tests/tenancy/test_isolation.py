@@ -1,0 +1,172 @@
+"""No page of one tenant shows or changes another tenant's data.
+
+The URL list is read from the URLconf, so every tenant page added later is covered without
+touching this file; a new URL parameter must be taught to OBJECT_FOR_PARAM below, or the test
+fails and says so.
+"""
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.test import Client
+from django.urls import get_resolver
+from django.utils import timezone
+from django_scopes import ScopeError, scope, scopes_disabled
+
+from partnerhub.tenancy.models import Invitation, Membership
+from partners.models import Partner
+
+from ..conftest import TenantWorld
+
+DENIED = {403, 404}
+
+
+def _invitation(world: TenantWorld) -> Invitation:
+    with scope(tenant=world.tenant):
+        invitation = Invitation.objects.filter(email=f"invitee@{world.tenant.slug}.test").first()
+        if invitation is None:
+            invitation = Invitation.objects.create(
+                tenant=world.tenant,
+                email=f"invitee@{world.tenant.slug}.test",
+                role="manager",
+                expires_at=timezone.now() + timedelta(days=3),
+            )
+        return invitation
+
+
+# How to find, in a tenant world, the object a URL parameter names. Partner-owned objects come
+# from `other_partner`, so that the partner user of the same tenant must also be refused.
+OBJECT_FOR_PARAM = {
+    "partner_pk": lambda world: world.other_partner.pk,
+    "membership_pk": lambda world: world.manager.pk,
+    "invitation_pk": lambda world: _invitation(world).pk,
+}
+
+
+def tenant_routes() -> list[tuple[str, str, list[str]]]:
+    """(url name, %-format path, parameters) of every named URL under /o/<tenant_slug>/."""
+    routes = []
+    resolver = get_resolver()
+    for name in resolver.reverse_dict:
+        if not isinstance(name, str):
+            continue
+        for possibility, _pattern, _defaults, _converters in resolver.reverse_dict.getlist(name):
+            for path_format, params in possibility:
+                if "tenant_slug" in params:
+                    routes.append((name, path_format, list(params)))
+    return sorted(routes)
+
+
+TENANT_ROUTES = tenant_routes()
+
+
+def build_path(path_format: str, params: list[str], *, slug: str, ids_from: TenantWorld) -> str:
+    values = {"tenant_slug": slug}
+    for param in params:
+        if param == "tenant_slug":
+            continue
+        if param not in OBJECT_FOR_PARAM:
+            pytest.fail(f"teach OBJECT_FOR_PARAM how to find a “{param}” in a tenant")
+        values[param] = OBJECT_FOR_PARAM[param](ids_from)
+    return "/" + path_format % values
+
+
+def snapshot(world: TenantWorld) -> dict:
+    with scope(tenant=world.tenant):
+        return {
+            "partners": sorted(Partner.objects.values_list("pk", "ref", "name", "status")),
+            "memberships": sorted(Membership.objects.values_list("pk", "role", "partner_id")),
+            "invitations": sorted(Invitation.objects.values_list("pk", "email", "accepted_at")),
+        }
+
+
+def test_the_route_list_covers_the_tenant_pages():
+    names = {name for name, _, _ in TENANT_ROUTES}
+    assert {"portal_home", "partner_list", "partner_detail", "partner_edit", "member_list"} <= names
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+@pytest.mark.parametrize(("name", "path_format", "params"), TENANT_ROUTES)
+def test_a_member_of_one_tenant_gets_404_with_another_tenants_slug(
+    acme, globex, method, name, path_format, params
+):
+    _invitation(globex)
+    before = snapshot(globex)
+    path = build_path(path_format, params, slug=globex.tenant.slug, ids_from=globex)
+
+    response = getattr(acme.client_for(acme.admin), method)(path)
+
+    assert response.status_code == 404, f"{method.upper()} {path} answered {response.status_code}"
+    assert snapshot(globex) == before
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+@pytest.mark.parametrize(
+    ("name", "path_format", "params"),
+    [route for route in TENANT_ROUTES if len(route[2]) > 1],
+)
+def test_another_tenants_object_ids_are_not_found_under_ones_own_slug(
+    acme, globex, method, name, path_format, params
+):
+    _invitation(globex)
+    before = snapshot(globex)
+    path = build_path(path_format, params, slug=acme.tenant.slug, ids_from=globex)
+
+    response = getattr(acme.client_for(acme.admin), method)(path)
+
+    assert response.status_code in DENIED, f"{method.upper()} {path} answered {response.status_code}"
+    assert snapshot(globex) == before
+    globex_names = [p.name for p in globex.partners.values()]
+    assert not any(n.encode() in response.content for n in globex_names)
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+@pytest.mark.parametrize(
+    ("name", "path_format", "params"),
+    [route for route in TENANT_ROUTES if len(route[2]) > 1],
+)
+def test_a_partner_user_cannot_reach_another_partners_objects(
+    acme, method, name, path_format, params
+):
+    path = build_path(path_format, params, slug=acme.tenant.slug, ids_from=acme)
+    before = snapshot(acme)
+
+    response = getattr(acme.client_for(acme.partner_user), method)(path)
+
+    assert response.status_code in DENIED, f"{method.upper()} {path} answered {response.status_code}"
+    assert snapshot(acme) == before
+    assert acme.other_partner.name.encode() not in response.content
+
+
+@pytest.mark.parametrize(("name", "path_format", "params"), TENANT_ROUTES)
+def test_anonymous_visitors_are_sent_to_the_login_page(acme, name, path_format, params):
+    path = build_path(path_format, params, slug=acme.tenant.slug, ids_from=acme)
+    response = Client().get(path)
+    assert response.status_code == 302
+    assert re.match(r"^/accounts/login/\?next=", response["Location"])
+
+
+def test_an_unknown_tenant_and_a_foreign_tenant_answer_alike(acme, globex):
+    client = acme.client_for(acme.manager)
+    foreign = client.get(f"/o/{globex.tenant.slug}/")
+    unknown = client.get("/o/no-such-vendor/")
+    assert foreign.status_code == unknown.status_code == 404
+    assert foreign.content == unknown.content
+
+
+def test_a_query_on_tenant_data_outside_a_scope_fails_loudly(acme, globex):
+    with pytest.raises(ScopeError):
+        list(Partner.objects.all())
+    with pytest.raises(ScopeError):
+        Partner.objects.filter(ref="P-001").count()
+
+
+def test_inside_a_scope_only_that_tenants_rows_answer(acme, globex):
+    with scope(tenant=acme.tenant):
+        assert set(Partner.objects.values_list("name", flat=True)) == {
+            p.name for p in acme.partners.values()
+        }
+        assert Partner.objects.filter(ref="P-001").get().tenant == acme.tenant
+    with scopes_disabled():
+        assert Partner.objects.filter(ref="P-001").count() == 2
