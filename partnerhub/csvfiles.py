@@ -40,7 +40,8 @@ class ProblemReport:
         return self.total > 0
 
     def lines(self) -> list[str]:
-        shown = [str(problem) for problem in self.problems]
+        by_line = sorted(self.problems, key=lambda problem: problem.line or 0)
+        shown = [str(problem) for problem in by_line]
         if self.total > len(self.problems):
             shown.append(f"... and {self.total - len(self.problems)} more problems")
         return shown

@@ -7,6 +7,7 @@ import os
 from dataclasses import dataclass
 
 import pytest
+from django.core.cache import cache
 from django.test import Client
 from django_scopes import scope, scopes_disabled
 
@@ -67,6 +68,12 @@ def make_world(slug: str, name: str) -> TenantWorld:
             user=UserFactory(email=f"partner@{slug}.test"),
         )
     return TenantWorld(tenant, partners, admin, manager, partner_user)
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Rate limits and other cached state never carry over from one test to the next."""
+    cache.clear()
 
 
 @pytest.fixture

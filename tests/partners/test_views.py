@@ -1,0 +1,134 @@
+import pytest
+from django_scopes import scope
+
+from partners.models import Partner
+
+from ..factories import PartnerFactory
+
+
+@pytest.fixture
+def many_partners(acme):
+    with scope(tenant=acme.tenant):
+        for n in range(60):
+            PartnerFactory(
+                tenant=acme.tenant,
+                ref=f"R-{n:03d}",
+                name=f"{'Blue' if n % 2 else 'Red'} Partner {n:03d}",
+                type="msp" if n % 3 == 0 else "reseller",
+                region="Nordics" if n % 5 == 0 else "DACH",
+                status="suspended" if n % 7 == 0 else "active",
+                account_manager=acme.manager if n % 4 == 0 else None,
+            )
+    return acme
+
+
+def listed_refs(response) -> list[str]:
+    return [partner.ref for partner in response.context["page"]]
+
+
+def test_the_list_is_paginated_and_sorted_by_ref(many_partners):
+    response = many_partners.client_for(many_partners.manager).get("/o/acme/partners/")
+    assert response.context["page"].paginator.count == 63
+    assert listed_refs(response)[:4] == ["P-001", "P-002", "P-003", "R-000"]
+    assert len(listed_refs(response)) == 25
+
+
+def test_search_filters_and_sort_combine(many_partners):
+    client = many_partners.client_for(many_partners.manager)
+    response = client.get(
+        "/o/acme/partners/", {"q": "blue", "type": "msp", "region": "DACH", "sort": "-name"}
+    )
+    expected = [f"R-{n:03d}" for n in reversed(range(60)) if n % 2 and n % 3 == 0 and n % 5]
+    assert listed_refs(response) == expected
+
+
+def test_filter_by_status_and_account_manager(many_partners):
+    client = many_partners.client_for(many_partners.manager)
+    response = client.get(
+        "/o/acme/partners/", {"status": "suspended", "manager": many_partners.manager.pk}
+    )
+    assert listed_refs(response) == [f"R-{n:03d}" for n in range(60) if n % 7 == 0 and n % 4 == 0]
+
+
+def test_htmx_requests_get_only_the_results(many_partners):
+    client = many_partners.client_for(many_partners.manager)
+    response = client.get("/o/acme/partners/", {"q": "red"}, headers={"HX-Request": "true"})
+    body = response.content.decode()
+    assert "<html" not in body and 'id="partner-count"' in body
+    assert "30 partners" in body
+
+
+def test_bad_filter_values_are_explained_and_ignored(many_partners):
+    client = many_partners.client_for(many_partners.manager)
+    response = client.get(
+        "/o/acme/partners/", {"status": "on-fire", "manager": "abc", "page": "999", "sort": "x"}
+    )
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "status: Select a valid choice. on-fire is not one of the available choices." in body
+    assert response.context["page"].number == 3, "an out-of-range page shows the last page"
+
+
+def test_the_list_runs_a_fixed_number_of_queries(many_partners, django_assert_max_num_queries):
+    client = many_partners.client_for(many_partners.manager)
+    client.get("/o/acme/partners/")
+    with django_assert_max_num_queries(10):
+        client.get("/o/acme/partners/")
+
+
+def test_a_manager_creates_a_partner(acme):
+    client = acme.client_for(acme.manager)
+    response = client.post(
+        "/o/acme/partners/new/",
+        {"ref": " P-900 ", "name": "Nine Hundred", "type": "MSP", "region": "APAC",
+         "status": "active", "account_manager": acme.manager.pk, "joined_on": ""},
+    )
+    with scope(tenant=acme.tenant):
+        partner = Partner.objects.get(ref="P-900")
+    assert response["Location"] == f"/o/acme/partners/{partner.pk}/"
+    assert (partner.type, partner.joined_on) == ("msp", acme.tenant.local_today())
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "message"),
+    [
+        ({"ref": "P-002"}, "ref", "Another partner already has the reference “P-002”."),
+        ({"type": "Value Added!"}, "type", "Use a short key"),
+        ({"name": ""}, "name", "This field is required."),
+        ({"joined_on": "31/02/2024"}, "joined_on", "Enter a valid date."),
+        ({"status": "retired"}, "status", "Select a valid choice."),
+    ],
+)
+def test_the_edit_form_names_the_wrong_field(acme, changes, field, message):
+    partner = acme.partner
+    data = {"ref": partner.ref, "name": partner.name, "type": partner.type, "region": "",
+            "status": "active", "joined_on": "2024-01-15", **changes}
+    response = acme.client_for(acme.manager).post(f"/o/acme/partners/{partner.pk}/edit/", data)
+    assert response.status_code == 200
+    assert message in " ".join(response.context["form"].errors[field])
+    with scope(tenant=acme.tenant):
+        assert Partner.objects.get(pk=partner.pk).name == partner.name
+
+
+def test_the_same_ref_may_exist_in_another_tenant(acme, globex):
+    client = acme.client_for(acme.manager)
+    response = client.post(
+        "/o/acme/partners/new/",
+        {"ref": "G-1", "name": "Only in Acme", "type": "msp", "status": "active"},
+    )
+    assert response.status_code == 302
+    with scope(tenant=globex.tenant):
+        PartnerFactory(tenant=globex.tenant, ref="G-1")
+
+
+def test_a_partner_user_sees_their_partner_on_the_portal_home(acme):
+    response = acme.client_for(acme.partner_user).get("/o/acme/")
+    body = response.content.decode()
+    assert acme.partner.name in body
+    assert acme.other_partner.name not in body
+    assert "manager@acme.test" in body, "the account manager's contact is shown"
+
+
+def test_the_staff_home_counts_partners(acme):
+    response = acme.client_for(acme.manager).get("/o/acme/")
+    assert response.context["partner_total"] == 3
