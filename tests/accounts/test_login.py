@@ -32,7 +32,9 @@ def test_a_wrong_password_is_explained_and_repeated_failures_are_rate_limited(ac
     assert "not correct" in first.content.decode()
     for _ in range(5):
         response = client.post("/accounts/login/", wrong)
-    assert response.status_code == 429 or "Too many failed login attempts" in response.content.decode()
+    assert (
+        response.status_code == 429 or "Too many failed login attempts" in response.content.decode()
+    )
 
 
 def test_password_reset_sends_a_link(acme, client):

@@ -21,10 +21,7 @@ def rejection_lines(world, text: str, **kwargs) -> list[str]:
 
 def partners_of(world) -> dict[str, tuple]:
     with scope(tenant=world.tenant):
-        return {
-            p.ref: (p.name, p.program_key, p.type, p.region)
-            for p in Partner.objects.all()
-        }
+        return {p.ref: (p.name, p.program_key, p.type, p.region) for p in Partner.objects.all()}
 
 
 def test_new_refs_are_created_and_known_refs_updated(acme, globex):
@@ -62,7 +59,12 @@ def test_spreadsheet_files_import_as_saved(acme):
         '"P-200","Müller, Schmidt & Söhne",,"Reseller","Baden-Württemberg"\r\n'
     )
     import_csv(acme, text)
-    assert partners_of(acme)["P-200"] == ("Müller, Schmidt & Söhne", "", "reseller", "Baden-Württemberg")
+    assert partners_of(acme)["P-200"] == (
+        "Müller, Schmidt & Söhne",
+        "",
+        "reseller",
+        "Baden-Württemberg",
+    )
 
 
 def test_a_bad_file_names_every_problem_with_its_line_and_writes_nothing(acme):
@@ -99,8 +101,12 @@ def test_line_numbers_count_lines_inside_quoted_fields(acme):
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("ref,name,type,colour\nP-1,X,reseller,red\n",
-         ["line 1: unknown column “colour” (expected columns: ref, name, type, program, region)"]),
+        (
+            "ref,name,type,colour\nP-1,X,reseller,red\n",
+            [
+                "line 1: unknown column “colour” (expected columns: ref, name, type, program, region)"
+            ],
+        ),
         ("ref,type\nP-1,reseller\n", ["line 1: missing column “name”"]),
         ("ref,name,type,name\nP-1,X,reseller,Y\n", ["line 1: column “name” appears twice"]),
         ("", ["the file is empty"]),

@@ -80,8 +80,15 @@ def test_a_manager_creates_a_partner(acme):
     client = acme.client_for(acme.manager)
     response = client.post(
         "/o/acme/partners/new/",
-        {"ref": " P-900 ", "name": "Nine Hundred", "type": "MSP", "region": "APAC",
-         "status": "active", "account_manager": acme.manager.pk, "joined_on": ""},
+        {
+            "ref": " P-900 ",
+            "name": "Nine Hundred",
+            "type": "MSP",
+            "region": "APAC",
+            "status": "active",
+            "account_manager": acme.manager.pk,
+            "joined_on": "",
+        },
     )
     with scope(tenant=acme.tenant):
         partner = Partner.objects.get(ref="P-900")
@@ -101,8 +108,15 @@ def test_a_manager_creates_a_partner(acme):
 )
 def test_the_edit_form_names_the_wrong_field(acme, changes, field, message):
     partner = acme.partner
-    data = {"ref": partner.ref, "name": partner.name, "type": partner.type, "region": "",
-            "status": "active", "joined_on": "2024-01-15", **changes}
+    data = {
+        "ref": partner.ref,
+        "name": partner.name,
+        "type": partner.type,
+        "region": "",
+        "status": "active",
+        "joined_on": "2024-01-15",
+        **changes,
+    }
     response = acme.client_for(acme.manager).post(f"/o/acme/partners/{partner.pk}/edit/", data)
     assert response.status_code == 200
     assert message in " ".join(response.context["form"].errors[field])

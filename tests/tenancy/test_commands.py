@@ -18,7 +18,10 @@ def test_create_tenant(db, capsys):
     ("args", "message"),
     [
         (["acme", "--name", "Again"], "slug: Tenant with this Slug already exists."),
-        (["new-one", "--name", "X", "--time-zone", "Mars/Olympus"], "“Mars/Olympus” is not a known"),
+        (
+            ["new-one", "--name", "X", "--time-zone", "Mars/Olympus"],
+            "“Mars/Olympus” is not a known",
+        ),
         (["not a slug", "--name", "X"], "slug: Enter a valid “slug”"),
     ],
 )
@@ -29,8 +32,17 @@ def test_create_tenant_refuses_bad_input(acme, args, message):
 
 def test_add_member_creates_a_verified_person_who_can_sign_in(acme, client):
     call_command(
-        "add_member", "--tenant", "acme", "--email", "New.Person@Example.com",
-        "--role", "partner", "--partner", "P-002", "--password", "s3cret-Passw0rd",
+        "add_member",
+        "--tenant",
+        "acme",
+        "--email",
+        "New.Person@Example.com",
+        "--role",
+        "partner",
+        "--partner",
+        "P-002",
+        "--password",
+        "s3cret-Passw0rd",
     )
     user = User.objects.get(email="new.person@example.com")
     assert EmailAddress.objects.get(user=user).verified
@@ -45,8 +57,17 @@ def test_add_member_creates_a_verified_person_who_can_sign_in(acme, client):
 
 
 def test_add_member_again_changes_nothing(acme, capsys):
-    args = ["add_member", "--tenant", "acme", "--email", "ops@example.com", "--role", "manager",
-            "--password", "first-Passw0rd"]
+    args = [
+        "add_member",
+        "--tenant",
+        "acme",
+        "--email",
+        "ops@example.com",
+        "--role",
+        "manager",
+        "--password",
+        "first-Passw0rd",
+    ]
     call_command(*args)
     user = User.objects.get(email="ops@example.com")
     call_command(*args[:-1], "another-Passw0rd")
@@ -58,7 +79,9 @@ def test_add_member_again_changes_nothing(acme, capsys):
 
 
 def test_add_member_links_an_existing_person_to_a_second_tenant(acme, globex):
-    call_command("add_member", "--tenant", "globex", "--email", "manager@acme.test", "--role", "admin")
+    call_command(
+        "add_member", "--tenant", "globex", "--email", "manager@acme.test", "--role", "admin"
+    )
     with scope(tenant=globex.tenant):
         assert Membership.objects.get(user=acme.manager.user).role == "admin"
     with scope(tenant=acme.tenant):

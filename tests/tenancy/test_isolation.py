@@ -115,7 +115,9 @@ def test_another_tenants_object_ids_are_not_found_under_ones_own_slug(
 
     response = getattr(acme.client_for(acme.admin), method)(path)
 
-    assert response.status_code in DENIED, f"{method.upper()} {path} answered {response.status_code}"
+    assert response.status_code in DENIED, (
+        f"{method.upper()} {path} answered {response.status_code}"
+    )
     assert snapshot(globex) == before
     globex_names = [p.name for p in globex.partners.values()]
     assert not any(n.encode() in response.content for n in globex_names)
@@ -134,7 +136,9 @@ def test_a_partner_user_cannot_reach_another_partners_objects(
 
     response = getattr(acme.client_for(acme.partner_user), method)(path)
 
-    assert response.status_code in DENIED, f"{method.upper()} {path} answered {response.status_code}"
+    assert response.status_code in DENIED, (
+        f"{method.upper()} {path} answered {response.status_code}"
+    )
     assert snapshot(acme) == before
     assert acme.other_partner.name.encode() not in response.content
 
@@ -152,7 +156,11 @@ def test_an_unknown_tenant_and_a_foreign_tenant_answer_alike(acme, globex):
     foreign = client.get(f"/o/{globex.tenant.slug}/")
     unknown = client.get("/o/no-such-vendor/")
     assert foreign.status_code == unknown.status_code == 404
-    assert foreign.content == unknown.content
+
+    def without_csrf_token(response):
+        return re.sub(rb'"X-CSRFToken": "[^"]+"', b"", response.content)
+
+    assert without_csrf_token(foreign) == without_csrf_token(unknown)
 
 
 def test_a_query_on_tenant_data_outside_a_scope_fails_loudly(acme, globex):
