@@ -6,8 +6,8 @@ os.environ.setdefault("SECRET_KEY", "tests-only-" + "k" * 50)
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/partnerhub")
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
 
-from partnerhub.settings import *  # noqa: E402, F403
-from partnerhub.settings import STORAGES  # noqa: E402
+from partnerhub.settings import *  # noqa: F403
+from partnerhub.settings import STORAGES
 
 SECURE_SSL_REDIRECT = False
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
