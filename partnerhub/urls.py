@@ -1,4 +1,4 @@
-from django.urls import include, path
+from django.urls import include, path, re_path
 
 from partnerhub.tenancy import views as tenancy_views
 
@@ -10,6 +10,10 @@ tenant_patterns = [
 urlpatterns = [
     path("", tenancy_views.home, name="home"),
     path("accounts/", include("allauth.urls")),
-    path("invitations/<str:token>/", tenancy_views.invitation_accept, name="invitation_accept"),
+    re_path(
+        r"^invitations/(?P<token>[A-Za-z0-9_-]{1,64})/$",
+        tenancy_views.invitation_accept,
+        name="invitation_accept",
+    ),
     path("o/<slug:tenant_slug>/", include(tenant_patterns)),
 ]

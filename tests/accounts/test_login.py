@@ -51,3 +51,9 @@ def test_two_factor_setup_is_offered(acme, client):
     response = client.get(activate)
     assert response.status_code == 200
     assert "Authenticator secret" in response.content.decode()
+
+
+def test_the_login_page_explains_how_to_get_an_account(db, client):
+    body = client.get("/accounts/login/").content.decode()
+    assert "created from the invitation" in body
+    assert "/accounts/signup/" not in body
