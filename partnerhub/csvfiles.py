@@ -5,16 +5,17 @@ line number an editor shows (the header is line 1). Files saved by spreadsheets 
 are: UTF-8 with or without a byte-order mark, CRLF line ends, quoted fields.
 """
 
+import bisect
 import csv
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 MAX_REPORTED_PROBLEMS = 100
 MAX_FIELD_CHARS = 10_000
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, order=True)
 class Problem:
     line: int | None
     message: str
@@ -25,7 +26,7 @@ class Problem:
 
 @dataclass
 class ProblemReport:
-    """Collects problems up to a cap while still counting all of them."""
+    """Keeps the first `cap` problems by line number, however they arrive, and counts them all."""
 
     cap: int = MAX_REPORTED_PROBLEMS
     problems: list[Problem] = field(default_factory=list)
@@ -33,15 +34,22 @@ class ProblemReport:
 
     def add(self, line: int | None, message: str) -> None:
         self.total += 1
+        problem = Problem(line or 0, message)
         if len(self.problems) < self.cap:
-            self.problems.append(Problem(line, message))
+            bisect.insort(self.problems, problem)
+        elif problem < self.problems[-1]:
+            self.problems.pop()
+            bisect.insort(self.problems, problem)
+
+    def count_more(self, how_many: int) -> None:
+        """Count problems found by a query that returned only the first ones."""
+        self.total += how_many
 
     def __bool__(self):
         return self.total > 0
 
     def lines(self) -> list[str]:
-        by_line = sorted(self.problems, key=lambda problem: problem.line or 0)
-        shown = [str(problem) for problem in by_line]
+        shown = [str(problem) for problem in self.problems]
         if self.total > len(self.problems):
             shown.append(f"... and {self.total - len(self.problems)} more problems")
         return shown
@@ -57,6 +65,19 @@ class FileRejected(Exception):
     @property
     def lines(self) -> list[str]:
         return self.report.lines()
+
+
+def size_text(size: int) -> str:
+    """A byte count as people read it: 950 bytes, 2.4 kB, 48 MB, 2.1 GB (decimal units)."""
+    for unit, scale in (("GB", 10**9), ("MB", 10**6), ("kB", 10**3)):
+        if size >= scale:
+            amount = size / scale
+            return (
+                f"{amount:,.1f} {unit}".replace(".0 ", " ")
+                if amount < 10
+                else f"{amount:,.0f} {unit}"
+            )
+    return f"{size} bytes"
 
 
 @dataclass(frozen=True)
@@ -87,6 +108,45 @@ def decode_text(data: bytes, report: ProblemReport) -> str | None:
         return None
 
 
+def iter_csv_records(
+    text: str, *, header_width: int, report: ProblemReport
+) -> Iterator[tuple[int, list[str]]]:
+    """Yield (line, cells) for each non-blank record after the header, with the line number an
+    editor shows for the record's first line. Records of the wrong width are reported, not
+    yielded."""
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    next(reader, None)
+    line = reader.line_num + 1
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            report.add(line, f"cannot be read as CSV: {error}")
+            line = reader.line_num + 1
+            continue
+        if len(cells) != header_width:
+            if any(cell.strip() for cell in cells):
+                report.add(
+                    line, f"has {len(cells)} values but the header has {header_width} columns"
+                )
+        else:
+            yield line, cells
+        line = reader.line_num + 1
+
+
+def read_header(text: str, report: ProblemReport) -> list[str] | None:
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        return [name.strip().lower() for name in next(reader)]
+    except StopIteration:
+        report.add(None, "the file is empty")
+    except csv.Error as error:
+        report.add(1, f"cannot read the header: {error}")
+    return None
+
+
 def parse_csv(
     data: bytes,
     *,
@@ -101,41 +161,27 @@ def parse_csv(
     one pass names every problem in the file.
     """
     text = decode_text(data, report)
-    if text is None:
-        return [], []
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    try:
-        header = [name.strip().lower() for name in next(reader)]
-    except StopIteration:
-        report.add(None, "the file is empty")
-        return [], []
-    except csv.Error as error:
-        report.add(1, f"cannot read the header: {error}")
-        return [], []
-    if not _header_is_valid(header, required=required, optional=optional, report=report):
-        return header, []
-
-    rows: list[CsvRow] = []
-    line = reader.line_num + 1
-    while True:
-        try:
-            cells = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as error:
-            report.add(line, f"cannot be read as CSV: {error}")
-            line = reader.line_num + 1
-            continue
-        if cells and any(cell.strip() for cell in cells):
-            _add_row(rows, cells, line=line, header=header, report=report)
-        line = reader.line_num + 1
+    header = read_header(text, report) if text is not None else None
+    if header is None or not header_is_valid(
+        header, required=required, optional=optional, report=report
+    ):
+        return header or [], []
+    rows = [
+        CsvRow(line, {name: cell.strip() for name, cell in zip(header, cells, strict=True)})
+        for line, cells in iter_csv_records(text, header_width=len(header), report=report)
+        if _fields_fit(cells, header=header, line=line, report=report)
+    ]
     if not rows and not report:
         report.add(None, "the file has a header but no rows")
     return header, rows
 
 
-def _header_is_valid(
-    header: list[str], *, required: Iterable[str], optional: Iterable[str], report: ProblemReport
+def header_is_valid(
+    header: list[str],
+    *,
+    required: Iterable[str],
+    optional: Iterable[str] = (),
+    report: ProblemReport,
 ) -> bool:
     known = list(required) + list(optional)
     expected = ", ".join(known)
@@ -155,16 +201,24 @@ def _header_is_valid(
     return report.total == before
 
 
-def _add_row(
-    rows: list[CsvRow], cells: list[str], *, line: int, header: list[str], report: ProblemReport
-) -> None:
-    if len(cells) != len(header):
-        report.add(line, f"has {len(cells)} values but the header has {len(header)} columns")
-        return
+def _fields_fit(cells: list[str], *, header: list[str], line: int, report: ProblemReport) -> bool:
     for name, cell in zip(header, cells, strict=True):
         if len(cell) > MAX_FIELD_CHARS:
             report.add(line, f"{name} is longer than {MAX_FIELD_CHARS:,} characters")
-            return
-    rows.append(
-        CsvRow(line, {name: cell.strip() for name, cell in zip(header, cells, strict=True)})
-    )
+            return False
+    return True
+
+
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def formula_safe(text: str) -> str:
+    """Text a spreadsheet will show as text, never run as a formula (OWASP CSV injection)."""
+    return "'" + text if text.startswith(FORMULA_TRIGGERS) else text
+
+
+def formula_unescaped(text: str) -> str:
+    """The inverse of `formula_safe`, so that an escaped export imports back unchanged."""
+    if text.startswith("'") and text[1:].startswith(FORMULA_TRIGGERS):
+        return text[1:]
+    return text

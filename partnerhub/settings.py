@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "partnerhub.accounts",
     "partnerhub.tenancy",
     "partners",
+    "metrics",
 ]
 
 MIDDLEWARE = [
@@ -118,6 +119,12 @@ ACCOUNT_RATE_LIMITS = {
 }
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "PartnerHub"
+
+# Metric imports: files above this size are refused before they are read; a workbook may not
+# unpack to more than the second figure (zip bombs).
+METRIC_IMPORT_MAX_BYTES = env.int("METRIC_IMPORT_MAX_BYTES", default=200_000_000)
+METRIC_IMPORT_MAX_UNPACKED_BYTES = env.int("METRIC_IMPORT_MAX_UNPACKED_BYTES", default=500_000_000)
+MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 
 INVITATION_VALID_DAYS = env.int("INVITATION_VALID_DAYS", default=7)
 PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")

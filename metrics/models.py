@@ -1,0 +1,110 @@
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.db import models
+
+from partnerhub.tenancy.models import TenantOwnedModel
+
+metric_key_validator = RegexValidator(
+    r"^[a-z0-9][a-z0-9_-]*$", "Use lowercase letters, digits, - and _ (for example revenue)."
+)
+
+
+class MetricUnit(models.TextChoices):
+    CURRENCY = "currency", "Currency"
+    COUNT = "count", "Count"
+    SCORE = "score", "Score"
+    PERCENT = "percent", "Percent"
+    TEXT = "text", "Other"
+
+
+class Metric(TenantOwnedModel):
+    key = models.CharField(max_length=64, validators=[metric_key_validator])
+    name = models.CharField(max_length=200)
+    unit = models.CharField(max_length=16, choices=MetricUnit.choices, default=MetricUnit.COUNT)
+    unit_label = models.CharField(
+        max_length=32, blank=True, help_text="Shown after values when the unit is Other."
+    )
+    description = models.TextField(blank=True)
+    month_reading = models.CharField(
+        "a month's value is",
+        max_length=200,
+        blank=True,
+        help_text="How to read one month's value, e.g. “revenue booked in the month”.",
+    )
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "key"], name="metric_key_unique_per_tenant")
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def adds_up(self) -> bool:
+        """Whether months add up to a meaningful total (revenue, deals), or average (scores)."""
+        return self.unit in (MetricUnit.CURRENCY, MetricUnit.COUNT)
+
+
+class MetricValue(TenantOwnedModel):
+    """One partner's value of one metric for one calendar month (`period` is the 1st)."""
+
+    partner = models.ForeignKey(
+        "partners.Partner", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    metric = models.ForeignKey(Metric, on_delete=models.CASCADE, related_name="+", db_index=False)
+    period = models.DateField()
+    value = models.DecimalField(max_digits=18, decimal_places=4)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["partner", "metric", "period"], name="metric_value_one_per_month"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(period__day=1), name="metric_value_period_is_first_of_month"
+            ),
+        ]
+        indexes = [models.Index(fields=["metric", "period"], name="metric_value_by_month")]
+
+
+class ImportStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Imported"
+    REJECTED = "rejected", "Rejected"
+    FAILED = "failed", "Failed"
+
+
+class MetricImport(TenantOwnedModel):
+    """The record of one import: who, when, which file, what it did or why it was refused."""
+
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    source = models.CharField(max_length=16, default="upload")  # upload | command
+    file_name = models.CharField(max_length=255)
+    size_bytes = models.BigIntegerField()
+    stored_file = models.CharField(max_length=255, blank=True)
+    status = models.CharField(
+        max_length=16, choices=ImportStatus.choices, default=ImportStatus.QUEUED
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    rows_total = models.PositiveIntegerField(default=0)
+    rows_inserted = models.PositiveIntegerField(default=0)
+    rows_updated = models.PositiveIntegerField(default=0)
+    rows_unchanged = models.PositiveIntegerField(default=0)
+    problem_count = models.PositiveIntegerField(default=0)
+    problems = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.file_name} ({self.get_status_display()})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (ImportStatus.SUCCEEDED, ImportStatus.REJECTED, ImportStatus.FAILED)

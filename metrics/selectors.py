@@ -1,0 +1,126 @@
+import csv
+import datetime
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+
+from partnerhub.csvfiles import formula_safe
+from partners.models import Partner
+
+from .files import METRIC_COLUMNS
+from .models import Metric, MetricImport, MetricValue
+
+
+@dataclass(frozen=True)
+class MetricValueFilter:
+    partner_ref: str = ""
+    metric_key: str = ""
+    first_month: datetime.date | None = None
+    last_month: datetime.date | None = None
+
+
+def metric_values_for_export(*, filters: MetricValueFilter) -> Iterator[tuple[str, str, str, str]]:
+    """(partner_ref, metric, YYYY-MM, value) rows sorted by partner ref, metric, period."""
+    values = MetricValue.objects.all()
+    if filters.partner_ref:
+        values = values.filter(partner__ref=filters.partner_ref)
+    if filters.metric_key:
+        values = values.filter(metric__key=filters.metric_key)
+    if filters.first_month:
+        values = values.filter(period__gte=filters.first_month)
+    if filters.last_month:
+        values = values.filter(period__lte=filters.last_month)
+    rows = values.order_by("partner__ref", "metric__key", "period").values_list(
+        "partner__ref", "metric__key", "period", "value"
+    )
+    for ref, key, period, value in rows.iterator(chunk_size=10_000):
+        yield ref, key, period.strftime("%Y-%m"), format_decimal(value)
+
+
+def format_decimal(value: Decimal) -> str:
+    """Plain notation without trailing zeros: 1200.5000 → 1200.5, never 1.2E+3."""
+    text = format(value, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def write_metric_csv(out, rows: Iterable[tuple[str, str, str, str]]) -> None:
+    """The import format; text cells are escaped so no spreadsheet runs them as formulas."""
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(METRIC_COLUMNS)
+    for ref, key, period, value in rows:
+        writer.writerow((formula_safe(ref), formula_safe(key), period, value))
+
+
+def metric_list():
+    return Metric.objects.order_by("name")
+
+
+def metric_imports_recent(limit: int = 50):
+    return MetricImport.objects.select_related("started_by")[:limit]
+
+
+def months_before(month: datetime.date, count: int) -> list[datetime.date]:
+    """The `count` calendar months before `month`'s month, oldest first."""
+    months = []
+    year, number = month.year, month.month
+    for _ in range(count):
+        number -= 1
+        if number == 0:
+            year, number = year - 1, 12
+        months.append(datetime.date(year, number, 1))
+    return months[::-1]
+
+
+@dataclass(frozen=True)
+class MetricSeries:
+    metric: Metric
+    months: list[datetime.date]
+    values: list[Decimal | None]  # None: no value for that month
+
+    @property
+    def present(self) -> list[Decimal]:
+        return [value for value in self.values if value is not None]
+
+    @property
+    def total(self) -> Decimal | None:
+        return sum(self.present, Decimal(0)) if self.present else None
+
+    @property
+    def average(self) -> Decimal | None:
+        return self.total / len(self.present) if self.present else None
+
+    @property
+    def summary(self) -> Decimal | None:
+        return self.total if self.metric.adds_up else self.average
+
+    @property
+    def peak(self) -> Decimal:
+        return max((abs(value) for value in self.present), default=Decimal(0))
+
+    def bars(self):
+        """(month, value, height in percent of the largest value) for the chart."""
+        peak = self.peak
+        for month, value in zip(self.months, self.values, strict=True):
+            height = None if value is None else (abs(value) / peak * 100 if peak else 0)
+            yield month, value, height
+
+
+def partner_scorecard(
+    *, partner: Partner, today: datetime.date, months: int = 12
+) -> list[MetricSeries]:
+    """Each metric's values for the `months` complete months before today's month, with the
+    months that have no value kept as gaps. Two queries whatever the data size."""
+    window = months_before(today, months)
+    metrics = list(Metric.objects.order_by("name"))
+    found = {
+        (metric_id, period): value
+        for metric_id, period, value in MetricValue.objects.filter(
+            partner=partner, period__gte=window[0], period__lte=window[-1]
+        ).values_list("metric_id", "period", "value")
+    }
+    return [
+        MetricSeries(metric, window, [found.get((metric.pk, month)) for month in window])
+        for metric in metrics
+    ]

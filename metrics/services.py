@@ -1,0 +1,355 @@
+"""Importing metric values: one service behind the upload, the command and the Celery task.
+
+The file is read once, row by row, checking each row's own format (period, value, blanks) and
+streaming the good rows into a staging table (COPY on PostgreSQL, batched inserts on SQLite).
+Set-based SQL then finds unknown partners and metrics and repeated keys, and one
+INSERT ... ON CONFLICT DO UPDATE writes everything. Any problem rolls the whole import back.
+"""
+
+import csv
+import io
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from partnerhub.csvfiles import FileRejected, ProblemReport, formula_unescaped
+from partnerhub.tenancy.models import Tenant
+
+from .files import METRIC_COLUMNS, open_table
+from .models import ImportStatus, Metric, MetricImport
+
+PERIOD = re.compile(r"[12]\d{3}-(?:0[1-9]|1[0-2])")
+VALUE = re.compile(r"[+-]?(?:\d{1,14}(?:\.\d{0,4})?|\.\d{1,4})")
+MAX_KEY_CHARS = 200
+PROGRESS_EVERY = 50_000
+
+Progress = Callable[[str, float], None]
+
+
+@dataclass(frozen=True)
+class MetricImportResult:
+    rows: int
+    inserted: int
+    updated: int
+    unchanged: int
+
+
+def metric_values_import(
+    *, tenant: Tenant, data: bytes, file_name: str, progress: Progress | None = None
+) -> MetricImportResult:
+    """Upsert metric values from CSV or XLSX `partner_ref,metric,period,value`, all or nothing.
+
+    Raises FileRejected with every problem (by line) and writes nothing when the file is bad.
+    """
+    progress = progress or (lambda phase, fraction: None)
+    report = ProblemReport()
+    table = open_table(data, file_name=file_name, report=report)
+    if table is None:
+        raise FileRejected(report)
+    columns = [table.header.index(name) for name in METRIC_COLUMNS]
+
+    with transaction.atomic():
+        _create_staging_table()
+        rows = _load_staging(_checked_rows(table.rows, columns, report, table.line_count, progress))
+        if rows == 0 and not report:
+            report.add(None, "the file has a header but no rows")
+        progress("validating", 1.0)
+        _report_unknown_keys(tenant, report)
+        _report_repeated_keys(report)
+        if report:
+            raise FileRejected(report)  # the rollback drops the staging table too
+        progress("writing", 1.0)
+        inserted, updated = _upsert(tenant)
+        _drop_staging_table()
+    return MetricImportResult(rows, inserted, updated, rows - inserted - updated)
+
+
+def _checked_rows(
+    records: Iterator[tuple[int, list[str]]],
+    columns: list[int],
+    report: ProblemReport,
+    line_count: int,
+    progress: Progress,
+) -> Iterator[tuple]:
+    """Check each row's own format; yield (line, partner_ref, metric, period, value) for the
+    rows whose keys can be checked against the database (their period/value may be None)."""
+    ref_at, metric_at, period_at, value_at = columns
+    for count, (line, cells) in enumerate(records, start=1):
+        if count % PROGRESS_EVERY == 0:
+            progress("reading", min(line / line_count, 1.0))
+        ref = formula_unescaped(cells[ref_at].strip())
+        metric = cells[metric_at].strip()
+        period = cells[period_at].strip()
+        value = cells[value_at].strip()
+        keys_ok = True
+        if not ref:
+            report.add(line, "partner_ref is missing")
+            keys_ok = False
+        elif len(ref) > MAX_KEY_CHARS:
+            report.add(line, f"partner_ref is longer than {MAX_KEY_CHARS} characters")
+            keys_ok = False
+        if not metric:
+            report.add(line, "metric is missing")
+            keys_ok = False
+        elif len(metric) > MAX_KEY_CHARS:
+            report.add(line, f"metric is longer than {MAX_KEY_CHARS} characters")
+            keys_ok = False
+        if PERIOD.fullmatch(period):
+            period = period + "-01"
+        else:
+            report.add(line, _period_problem(period))
+            period = None
+        if not VALUE.fullmatch(value):
+            report.add(line, _value_problem(value))
+            value = None
+        if keys_ok:
+            yield line, ref, metric, period, value
+
+
+def _period_problem(period: str) -> str:
+    if not period:
+        return "period is missing"
+    return f"period “{period[:40]}” is not a month written YYYY-MM (for example 2026-03)"
+
+
+def _value_problem(value: str) -> str:
+    if not value:
+        return "value is missing"
+    shown = value[:40]
+    try:
+        number = Decimal(value)
+    except InvalidOperation:
+        if "," in value:
+            return f"value “{shown}” is not a number: use a point for decimals and no separators"
+        return f"value “{shown}” is not a number"
+    if not number.is_finite():
+        return f"value “{shown}” is not a finite number"
+    if "e" in value.lower():
+        return f"value “{shown}” is written with an exponent; write the number out"
+    if number.as_tuple().exponent < -4:
+        return f"value “{shown}” has more than 4 decimal places"
+    return f"value “{shown}” is too large (at most 14 digits before the decimal point)"
+
+
+def _create_staging_table() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS metric_import_rows")
+        cursor.execute(
+            "CREATE TEMPORARY TABLE metric_import_rows "
+            "(line integer, partner_ref text, metric text, period date, value numeric(18, 4))"
+        )
+
+
+def _drop_staging_table() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS metric_import_rows")
+
+
+def _load_staging(rows: Iterator[tuple]) -> int:
+    if connection.vendor == "postgresql":
+        return _copy_into_staging(rows)
+    return _insert_into_staging(rows)
+
+
+def _copy_into_staging(rows: Iterator[tuple], chunk_rows: int = 20_000) -> int:
+    count = 0
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    with connection.cursor() as cursor:
+        copy_sql = (
+            "COPY metric_import_rows (line, partner_ref, metric, period, value) "
+            "FROM STDIN (FORMAT csv)"
+        )
+        with cursor.copy(copy_sql) as copy:
+            while True:
+                chunk = [row for _, row in zip(range(chunk_rows), rows, strict=False)]
+                if not chunk:
+                    break
+                writer.writerows(chunk)
+                copy.write(buffer.getvalue())
+                buffer.seek(0)
+                buffer.truncate()
+                count += len(chunk)
+    return count
+
+
+def _insert_into_staging(rows: Iterator[tuple], chunk_rows: int = 5_000) -> int:
+    count = 0
+    sql = (
+        "INSERT INTO metric_import_rows (line, partner_ref, metric, period, value) "
+        "VALUES (%s, %s, %s, %s, %s)"
+    )
+    with connection.cursor() as cursor:
+        while True:
+            chunk = [row for _, row in zip(range(chunk_rows), rows, strict=False)]
+            if not chunk:
+                break
+            cursor.executemany(sql, chunk)
+            count += len(chunk)
+    return count
+
+
+def _fetch_problems(sql: str, params: list, report: ProblemReport, describe) -> None:
+    """Add the first problems a query finds and count the rest (its last column is the total)."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"{sql} ORDER BY 1 LIMIT %s", [*params, report.cap])
+        found = cursor.fetchall()
+    for row in found:
+        report.add(row[0], describe(*row[1:-1]))
+    if found:
+        report.count_more(found[0][-1] - len(found))
+
+
+def _report_unknown_keys(tenant: Tenant, report: ProblemReport) -> None:
+    _fetch_problems(
+        "SELECT s.line, s.partner_ref, COUNT(*) OVER () FROM metric_import_rows s "
+        "LEFT JOIN partners_partner p ON p.tenant_id = %s AND p.ref = s.partner_ref "
+        "WHERE p.id IS NULL",
+        [tenant.pk],
+        report,
+        lambda ref: f"unknown partner_ref “{ref[:60]}”",
+    )
+    _fetch_problems(
+        "SELECT s.line, s.metric, COUNT(*) OVER () FROM metric_import_rows s "
+        "LEFT JOIN metrics_metric m ON m.tenant_id = %s AND m.key = s.metric "
+        "WHERE m.id IS NULL",
+        [tenant.pk],
+        report,
+        lambda key: f"unknown metric “{key[:60]}”",
+    )
+
+
+def _report_repeated_keys(report: ProblemReport) -> None:
+    _fetch_problems(
+        "SELECT s.line, first.line, s.partner_ref, s.metric, s.period, COUNT(*) OVER () "
+        "FROM metric_import_rows s JOIN ("
+        "  SELECT partner_ref, metric, period, MIN(line) AS line FROM metric_import_rows "
+        "   WHERE period IS NOT NULL GROUP BY partner_ref, metric, period HAVING COUNT(*) > 1"
+        ") first ON first.partner_ref = s.partner_ref AND first.metric = s.metric "
+        "AND first.period = s.period AND first.line <> s.line",
+        [],
+        report,
+        lambda first_line, ref, metric, period: (
+            f"{ref[:60]} / {metric[:60]} / {_month(period)} already appears on line {first_line}"
+        ),
+    )
+
+
+def _month(period) -> str:
+    return str(period)[:7]
+
+
+def _upsert(tenant: Tenant) -> tuple[int, int]:
+    """Write the staged rows; return (inserted, updated). Unchanged values are not rewritten."""
+    select = (
+        "SELECT %s, p.id, m.id, s.period, s.value FROM metric_import_rows s "
+        "JOIN partners_partner p ON p.tenant_id = %s AND p.ref = s.partner_ref "
+        "JOIN metrics_metric m ON m.tenant_id = %s AND m.key = s.metric WHERE true"
+    )
+    upsert = (
+        "INSERT INTO metrics_metricvalue (tenant_id, partner_id, metric_id, period, value) "
+        f"{select} ON CONFLICT (partner_id, metric_id, period) DO UPDATE "
+        "SET value = excluded.value WHERE metrics_metricvalue.value <> excluded.value"
+    )
+    params = [tenant.pk] * 3
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"WITH written AS ({upsert} RETURNING (xmax = 0) AS inserted) "  # noqa: S608
+                "SELECT COUNT(*) FILTER (WHERE inserted), COUNT(*) FILTER (WHERE NOT inserted) "
+                "FROM written",
+                params,
+            )
+            inserted, updated = cursor.fetchone()
+            return inserted, updated
+        cursor.execute(
+            "SELECT COUNT(*), SUM(CASE WHEN v.value <> s.value THEN 1 ELSE 0 END) "
+            "FROM metric_import_rows s "
+            "JOIN partners_partner p ON p.tenant_id = %s AND p.ref = s.partner_ref "
+            "JOIN metrics_metric m ON m.tenant_id = %s AND m.key = s.metric "
+            "JOIN metrics_metricvalue v ON v.partner_id = p.id AND v.metric_id = m.id "
+            "AND v.period = s.period",
+            [tenant.pk, tenant.pk],
+        )
+        existing, changed = cursor.fetchone()
+        cursor.execute(upsert, params)
+        cursor.execute("SELECT COUNT(*) FROM metric_import_rows")
+        staged = cursor.fetchone()[0]
+        return staged - existing, changed or 0
+
+
+def metric_import_record(
+    *,
+    tenant: Tenant,
+    file_name: str,
+    size_bytes: int,
+    source: str,
+    started_by=None,
+    stored_file: str = "",
+) -> MetricImport:
+    return MetricImport.objects.create(
+        tenant=tenant,
+        file_name=file_name[:255],
+        size_bytes=size_bytes,
+        source=source,
+        started_by=started_by,
+        stored_file=stored_file,
+    )
+
+
+def metric_import_run(
+    *, metric_import: MetricImport, data: bytes, progress: Progress | None = None
+) -> MetricImport:
+    """Run an import and record its outcome on `metric_import`, whatever that outcome is."""
+    claimed = MetricImport.objects.filter(pk=metric_import.pk, status=ImportStatus.QUEUED).update(
+        status=ImportStatus.RUNNING
+    )
+    if not claimed:
+        metric_import.refresh_from_db()
+        return metric_import  # another worker ran it already
+    metric_import.status = ImportStatus.RUNNING
+    try:
+        result = metric_values_import(
+            tenant=metric_import.tenant,
+            data=data,
+            file_name=metric_import.file_name,
+            progress=progress,
+        )
+    except FileRejected as rejected:
+        metric_import.status = ImportStatus.REJECTED
+        metric_import.problem_count = rejected.report.total
+        metric_import.problems = rejected.lines
+    except Exception:
+        metric_import.status = ImportStatus.FAILED
+        metric_import.problems = ["the import stopped on an internal error; nothing was written"]
+        metric_import.finished_at = timezone.now()
+        metric_import.save()
+        raise
+    else:
+        metric_import.status = ImportStatus.SUCCEEDED
+        metric_import.rows_total = result.rows
+        metric_import.rows_inserted = result.inserted
+        metric_import.rows_updated = result.updated
+        metric_import.rows_unchanged = result.unchanged
+    metric_import.finished_at = timezone.now()
+    metric_import.save()
+    return metric_import
+
+
+def metric_create(*, tenant: Tenant, **fields) -> Metric:
+    metric = Metric(tenant=tenant, **fields)
+    metric.full_clean()
+    metric.save()
+    return metric
+
+
+def metric_update(*, metric: Metric, **fields) -> Metric:
+    for name, value in fields.items():
+        setattr(metric, name, value)
+    metric.full_clean()
+    metric.save()
+    return metric
