@@ -2,7 +2,7 @@ from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 
-from partnerhub.tenancy.models import TenantOwnedModel
+from partnerhub.tenancy.models import Tenant, TenantOwnedModel
 
 metric_key_validator = RegexValidator(
     r"^[a-z0-9][a-z0-9_-]*$", "Use lowercase letters, digits, - and _ (for example revenue)."
@@ -48,12 +48,27 @@ class Metric(TenantOwnedModel):
 
 
 class MetricValue(TenantOwnedModel):
-    """One partner's value of one metric for one calendar month (`period` is the 1st)."""
+    """One partner's value of one metric for one calendar month (`period` is the 1st).
 
-    partner = models.ForeignKey(
-        "partners.Partner", on_delete=models.CASCADE, related_name="+", db_index=False
+    The foreign keys carry no database constraint: checking a million deferred constraints at
+    commit cost an import more than everything else together. Imports write only rows joined
+    to the tenant's partners and metrics, which they lock against deletion while they run, and
+    deleting a partner or metric still deletes its values (Django cascades).
+    """
+
+    tenant = models.ForeignKey(
+        Tenant, on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
     )
-    metric = models.ForeignKey(Metric, on_delete=models.CASCADE, related_name="+", db_index=False)
+    partner = models.ForeignKey(
+        "partners.Partner",
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
+    )
+    metric = models.ForeignKey(
+        Metric, on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
+    )
     period = models.DateField()
     value = models.DecimalField(max_digits=18, decimal_places=4)
 

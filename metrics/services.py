@@ -2,8 +2,8 @@
 
 The file is read once, row by row, checking each row's own format (period, value, blanks) and
 streaming the good rows into a staging table (COPY on PostgreSQL, batched inserts on SQLite).
-Set-based SQL then finds unknown partners and metrics and repeated keys, and one
-INSERT ... ON CONFLICT DO UPDATE writes everything. Any problem rolls the whole import back.
+Set-based SQL then finds unknown partners and metrics and repeated keys; one UPDATE of the
+changed values and one INSERT of the new ones write everything. Any problem rolls it all back.
 """
 
 import csv
@@ -63,7 +63,7 @@ def metric_values_import(
         if report:
             raise FileRejected(report)  # the rollback drops the staging table too
         progress("writing", 1.0)
-        inserted, updated = _upsert(tenant)
+        inserted, updated = _write(tenant)
         _drop_staging_table()
     return MetricImportResult(rows, inserted, updated, rows - inserted - updated)
 
@@ -243,43 +243,53 @@ def _month(period) -> str:
     return str(period)[:7]
 
 
-def _upsert(tenant: Tenant) -> tuple[int, int]:
-    """Write the staged rows; return (inserted, updated). Unchanged values are not rewritten."""
-    select = (
-        "SELECT %s, p.id, m.id, s.period, s.value FROM metric_import_rows s "
-        "JOIN partners_partner p ON p.tenant_id = %s AND p.ref = s.partner_ref "
-        "JOIN metrics_metric m ON m.tenant_id = %s AND m.key = s.metric WHERE true"
-    )
-    upsert = (
-        "INSERT INTO metrics_metricvalue (tenant_id, partner_id, metric_id, period, value) "
-        f"{select} ON CONFLICT (partner_id, metric_id, period) DO UPDATE "
-        "SET value = excluded.value WHERE metrics_metricvalue.value <> excluded.value"
-    )
-    params = [tenant.pk] * 3
+IMPORT_LOCK_NAMESPACE = 4_201  # pg_advisory_xact_lock(namespace, tenant id): one import a tenant
+
+_STAGED_WITH_IDS = (
+    "FROM metric_import_rows s "
+    "JOIN partners_partner p ON p.tenant_id = %s AND p.ref = s.partner_ref "
+    "JOIN metrics_metric m ON m.tenant_id = %s AND m.key = s.metric"
+)
+
+
+def _write(tenant: Tenant) -> tuple[int, int]:
+    """Write the staged rows; return (inserted, updated). Unchanged values are not rewritten.
+
+    Imports of one tenant run one at a time, so new rows can be plain inserts (no speculative
+    ON CONFLICT work), and the partners and metrics they point to are locked against deletion
+    until commit, which stands in for the foreign-key checks MetricValue does without.
+    """
+    ids = [tenant.pk, tenant.pk]
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(
-                f"WITH written AS ({upsert} RETURNING (xmax = 0) AS inserted) "  # noqa: S608
-                "SELECT COUNT(*) FILTER (WHERE inserted), COUNT(*) FILTER (WHERE NOT inserted) "
-                "FROM written",
-                params,
+                "SELECT pg_advisory_xact_lock(%s, %s)", [IMPORT_LOCK_NAMESPACE, tenant.pk]
             )
-            inserted, updated = cursor.fetchone()
-            return inserted, updated
+            cursor.execute(
+                "SELECT 1 FROM partners_partner WHERE tenant_id = %s FOR KEY SHARE", [tenant.pk]
+            )
+            cursor.execute(
+                "SELECT 1 FROM metrics_metric WHERE tenant_id = %s FOR KEY SHARE", [tenant.pk]
+            )
         cursor.execute(
-            "SELECT COUNT(*), SUM(CASE WHEN v.value <> s.value THEN 1 ELSE 0 END) "
-            "FROM metric_import_rows s "
-            "JOIN partners_partner p ON p.tenant_id = %s AND p.ref = s.partner_ref "
-            "JOIN metrics_metric m ON m.tenant_id = %s AND m.key = s.metric "
-            "JOIN metrics_metricvalue v ON v.partner_id = p.id AND v.metric_id = m.id "
-            "AND v.period = s.period",
-            [tenant.pk, tenant.pk],
+            "UPDATE metrics_metricvalue SET value = changed.value FROM ("  # noqa: S608 - constant SQL
+            f"  SELECT p.id AS partner_id, m.id AS metric_id, s.period, s.value {_STAGED_WITH_IDS}"
+            ") changed WHERE metrics_metricvalue.partner_id = changed.partner_id "
+            "AND metrics_metricvalue.metric_id = changed.metric_id "
+            "AND metrics_metricvalue.period = changed.period "
+            "AND metrics_metricvalue.value <> changed.value",
+            ids,
         )
-        existing, changed = cursor.fetchone()
-        cursor.execute(upsert, params)
-        cursor.execute("SELECT COUNT(*) FROM metric_import_rows")
-        staged = cursor.fetchone()[0]
-        return staged - existing, changed or 0
+        updated = cursor.rowcount
+        cursor.execute(
+            "INSERT INTO metrics_metricvalue (tenant_id, partner_id, metric_id, period, value) "  # noqa: S608
+            f"SELECT %s, p.id, m.id, s.period, s.value {_STAGED_WITH_IDS} "
+            "WHERE NOT EXISTS (SELECT 1 FROM metrics_metricvalue v WHERE v.partner_id = p.id "
+            "AND v.metric_id = m.id AND v.period = s.period)",
+            [tenant.pk, *ids],
+        )
+        inserted = cursor.rowcount
+    return inserted, updated
 
 
 def metric_import_record(
