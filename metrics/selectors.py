@@ -45,12 +45,18 @@ def format_decimal(value: Decimal) -> str:
     return "0" if text in ("-0", "") else text
 
 
-def write_metric_csv(out, rows: Iterable[tuple[str, str, str, str]]) -> None:
-    """The import format; text cells are escaped so no spreadsheet runs them as formulas."""
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(METRIC_COLUMNS)
+class _Echo:
+    def write(self, line: str) -> str:
+        return line
+
+
+def metric_csv_lines(rows: Iterable[tuple[str, str, str, str]]) -> Iterator[str]:
+    """The import format, a line at a time; text cells are escaped so that no spreadsheet runs
+    them as formulas (the import undoes the escape)."""
+    writer = csv.writer(_Echo(), lineterminator="\n")
+    yield writer.writerow(METRIC_COLUMNS)
     for ref, key, period, value in rows:
-        writer.writerow((formula_safe(ref), formula_safe(key), period, value))
+        yield writer.writerow((formula_safe(ref), formula_safe(key), period, value))
 
 
 def metric_list():

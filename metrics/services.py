@@ -9,6 +9,7 @@ changed values and one INSERT of the new ones write everything. Any problem roll
 import csv
 import io
 import re
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -345,6 +346,48 @@ def metric_import_run(
         metric_import.rows_inserted = result.inserted
         metric_import.rows_updated = result.updated
         metric_import.rows_unchanged = result.unchanged
+    metric_import.finished_at = timezone.now()
+    metric_import.save()
+    return metric_import
+
+
+def metric_import_upload(*, tenant: Tenant, uploaded_file, started_by) -> MetricImport:
+    """Keep an uploaded file and queue its import; the worker reads it back from storage."""
+    from django.core.files.storage import default_storage
+
+    from .tasks import run_metric_import
+
+    stored = default_storage.save(
+        f"metric-imports/{tenant.pk}/{uuid.uuid4().hex}.upload", uploaded_file
+    )
+    metric_import = metric_import_record(
+        tenant=tenant,
+        file_name=uploaded_file.name,
+        size_bytes=uploaded_file.size,
+        source="upload",
+        started_by=started_by,
+        stored_file=stored,
+    )
+    transaction.on_commit(
+        lambda: run_metric_import.delay(tenant_id=tenant.pk, import_id=metric_import.pk)
+    )
+    return metric_import
+
+
+def metric_import_refuse(
+    *, tenant: Tenant, file_name: str, size_bytes: int, started_by, problem: str
+):
+    """Record an upload refused before it was read (too large), so the history shows it."""
+    metric_import = metric_import_record(
+        tenant=tenant,
+        file_name=file_name,
+        size_bytes=size_bytes,
+        source="upload",
+        started_by=started_by,
+    )
+    metric_import.status = ImportStatus.REJECTED
+    metric_import.problem_count = 1
+    metric_import.problems = [problem]
     metric_import.finished_at = timezone.now()
     metric_import.save()
     return metric_import

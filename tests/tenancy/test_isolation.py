@@ -14,6 +14,7 @@ from django.urls import get_resolver
 from django.utils import timezone
 from django_scopes import ScopeError, scope, scopes_disabled
 
+from metrics.models import Metric, MetricImport
 from partnerhub.tenancy.models import Invitation, Membership
 from partners.models import Partner
 
@@ -35,12 +36,30 @@ def _invitation(world: TenantWorld) -> Invitation:
         return invitation
 
 
+def _metric(world: TenantWorld) -> Metric:
+    with scope(tenant=world.tenant):
+        return Metric.objects.get_or_create(
+            tenant=world.tenant, key="revenue", defaults={"name": f"{world.tenant.name} revenue"}
+        )[0]
+
+
+def _metric_import(world: TenantWorld) -> MetricImport:
+    with scope(tenant=world.tenant):
+        return MetricImport.objects.get_or_create(
+            tenant=world.tenant,
+            file_name=f"{world.tenant.slug}-values.csv",
+            defaults={"size_bytes": 10},
+        )[0]
+
+
 # How to find, in a tenant world, the object a URL parameter names. Partner-owned objects come
 # from `other_partner`, so that the partner user of the same tenant must also be refused.
 OBJECT_FOR_PARAM = {
     "partner_pk": lambda world: world.other_partner.pk,
     "membership_pk": lambda world: world.manager.pk,
     "invitation_pk": lambda world: _invitation(world).pk,
+    "metric_pk": lambda world: _metric(world).pk,
+    "import_pk": lambda world: _metric_import(world).pk,
 }
 
 
@@ -78,6 +97,8 @@ def snapshot(world: TenantWorld) -> dict:
             "partners": sorted(Partner.objects.values_list("pk", "ref", "name", "status")),
             "memberships": sorted(Membership.objects.values_list("pk", "role", "partner_id")),
             "invitations": sorted(Invitation.objects.values_list("pk", "email", "accepted_at")),
+            "metrics": sorted(Metric.objects.values_list("pk", "key", "name")),
+            "imports": sorted(MetricImport.objects.values_list("pk", "status", "file_name")),
         }
 
 
@@ -91,9 +112,8 @@ def test_the_route_list_covers_the_tenant_pages():
 def test_a_member_of_one_tenant_gets_404_with_another_tenants_slug(
     acme, globex, method, name, path_format, params
 ):
-    _invitation(globex)
-    before = snapshot(globex)
     path = build_path(path_format, params, slug=globex.tenant.slug, ids_from=globex)
+    before = snapshot(globex)
 
     response = getattr(acme.client_for(acme.admin), method)(path)
 
@@ -109,9 +129,8 @@ def test_a_member_of_one_tenant_gets_404_with_another_tenants_slug(
 def test_another_tenants_object_ids_are_not_found_under_ones_own_slug(
     acme, globex, method, name, path_format, params
 ):
-    _invitation(globex)
-    before = snapshot(globex)
     path = build_path(path_format, params, slug=acme.tenant.slug, ids_from=globex)
+    before = snapshot(globex)
 
     response = getattr(acme.client_for(acme.admin), method)(path)
 
@@ -119,7 +138,7 @@ def test_another_tenants_object_ids_are_not_found_under_ones_own_slug(
         f"{method.upper()} {path} answered {response.status_code}"
     )
     assert snapshot(globex) == before
-    globex_names = [p.name for p in globex.partners.values()]
+    globex_names = [p.name for p in globex.partners.values()] + [_metric(globex).name]
     assert not any(n.encode() in response.content for n in globex_names)
 
 

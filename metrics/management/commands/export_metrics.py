@@ -2,7 +2,7 @@ import datetime
 
 from django.core.management.base import CommandError
 
-from metrics.selectors import MetricValueFilter, metric_values_for_export, write_metric_csv
+from metrics.selectors import MetricValueFilter, metric_csv_lines, metric_values_for_export
 from partnerhub.tenancy.management.tenant_command import TenantCommand
 
 
@@ -32,4 +32,5 @@ class Command(TenantCommand):
         )
         if filters.first_month and filters.last_month and filters.first_month > filters.last_month:
             raise CommandError("--from is after --to.")
-        write_metric_csv(self.stdout, metric_values_for_export(filters=filters))
+        for line in metric_csv_lines(metric_values_for_export(filters=filters)):
+            self.stdout.write(line, ending="")

@@ -1,0 +1,27 @@
+from decimal import Decimal
+
+from django import template
+from django.contrib.humanize.templatetags.humanize import intcomma
+
+from metrics.models import MetricUnit
+from metrics.selectors import format_decimal
+
+register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def metric_value(context, value: Decimal | None, metric, empty: str = "—") -> str:
+    """A value as people read it for its metric's unit: USD 12,500, 42, 4.25, 12.5 %."""
+    if value is None:
+        return empty
+    places = 0 if metric.unit == MetricUnit.CURRENCY and value == value.to_integral() else None
+    number = format_decimal(value.quantize(Decimal(1)) if places == 0 else round(value, 2))
+    number = intcomma(number)
+    if metric.unit == MetricUnit.CURRENCY:
+        tenant = context.get("tenant")
+        return f"{tenant.currency if tenant else ''} {number}".strip()
+    if metric.unit == MetricUnit.PERCENT:
+        return f"{number} %"
+    if metric.unit == MetricUnit.TEXT and metric.unit_label:
+        return f"{number} {metric.unit_label}"
+    return number
