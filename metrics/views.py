@@ -10,6 +10,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from partnerhub.csvfiles import size_text
 from partnerhub.tenancy.access import admin_only, staff_only
+from partnerhub.tenancy.scoping import iterate_in_tenant
 from partners.selectors import partner_for_member
 
 from . import services
@@ -75,8 +76,8 @@ def metric_import_index(request):
 def _metric_import_index(request):
     form = MetricUploadForm()
     if request.method == "POST":
+        form = MetricUploadForm(request.POST, request.FILES)  # parses, or refuses, the upload
         refused_bytes = getattr(request, "refused_upload_bytes", None)
-        form = MetricUploadForm(request.POST, request.FILES)
         if refused_bytes is not None or form.is_valid():
             metric_import = _start_import(request, form, refused_bytes)
             url = metric_import_url(request, metric_import)
@@ -146,7 +147,9 @@ def metric_export(request):
     if not request.GET or not form.is_valid():
         return render(request, "metrics/export.html", {"form": form})
     lines = metric_csv_lines(metric_values_for_export(filters=form.filters()))
-    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
+    response = StreamingHttpResponse(
+        iterate_in_tenant(request.tenant, lines), content_type="text/csv; charset=utf-8"
+    )
     today = request.tenant.local_today().isoformat()
     response["Content-Disposition"] = (
         f'attachment; filename="metrics-{request.tenant.slug}-{today}.csv"'

@@ -14,12 +14,11 @@ def metric_value(context, value: Decimal | None, metric, empty: str = "—") -> 
     """A value as people read it for its metric's unit: USD 12,500, 42, 4.25, 12.5 %."""
     if value is None:
         return empty
-    places = 0 if metric.unit == MetricUnit.CURRENCY and value == value.to_integral() else None
-    number = format_decimal(value.quantize(Decimal(1)) if places == 0 else round(value, 2))
-    number = intcomma(number)
     if metric.unit == MetricUnit.CURRENCY:
+        number = f"{value:,.0f}" if value == value.to_integral_value() else f"{value:,.2f}"
         tenant = context.get("tenant")
-        return f"{tenant.currency if tenant else ''} {number}".strip()
+        return f"{tenant.currency} {number}" if tenant else number
+    number = intcomma(format_decimal(round(value, 2)))
     if metric.unit == MetricUnit.PERCENT:
         return f"{number} %"
     if metric.unit == MetricUnit.TEXT and metric.unit_label:
