@@ -6,10 +6,13 @@ Loading it again changes nothing. Later capabilities add their data here.
 import random
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import Decimal
 
 from django.db import transaction
 from django_scopes import scope
 
+from metrics.models import Metric, MetricUnit, MetricValue
+from metrics.selectors import months_before
 from partnerhub.tenancy.models import Role, Tenant
 from partnerhub.tenancy.services import membership_add, tenant_create
 from partners.models import Partner, PartnerStatus
@@ -66,6 +69,7 @@ NAME_PARTS = (
     ("Solutions", "Systems", "IT", "Networks", "Consulting", "Partners", "Technologies", "Group"),
 )
 PARTNERS_PER_TENANT = 40
+CENT = Decimal("0.01")
 
 
 @dataclass(frozen=True)
@@ -123,6 +127,7 @@ def _demo_tenant(tenant: Tenant, spec: DemoTenant) -> list[DemoLogin]:
             )
             for number in range(1, PARTNERS_PER_TENANT + 1)
         )
+    _demo_metrics(tenant, rng)
     first_partner = Partner.objects.get(ref="P-0001")
     partner_user = membership_add(
         tenant=tenant,
@@ -137,3 +142,59 @@ def _demo_tenant(tenant: Tenant, spec: DemoTenant) -> list[DemoLogin]:
         DemoLogin(spec.slug, Role.MANAGER, manager.user.email),
         DemoLogin(spec.slug, f"partner ({first_partner.ref})", partner_user.user.email),
     ]
+
+
+DEMO_METRICS = (
+    ("revenue", "Revenue", MetricUnit.CURRENCY, "revenue booked in the month"),
+    ("deals", "Deals won", MetricUnit.COUNT, "deals closed and won in the month"),
+    ("csat", "Customer satisfaction", MetricUnit.SCORE, "average survey score (1-5)"),
+    ("pipeline", "Open pipeline", MetricUnit.CURRENCY, "open pipeline at month end"),
+)
+DEMO_MONTHS = 18  # 2025-05 to 2026-10, so 12-month windows have data
+
+
+def _demo_metrics(tenant: Tenant, rng: random.Random) -> None:
+    if Metric.objects.exists():
+        return
+    metrics = [
+        Metric.objects.create(tenant=tenant, key=key, name=name, unit=unit, month_reading=reading)
+        for key, name, unit, reading in DEMO_METRICS
+    ]
+    months = months_before(date(2026, 11, 1), DEMO_MONTHS)
+    values = []
+    for partner in Partner.objects.order_by("ref"):
+        size = rng.choice((Decimal("0.3"), 1, 1, 2, 5))
+        for month in months:
+            if rng.random() < 0.08:
+                continue  # a month the partner did not report
+            values += [
+                MetricValue(
+                    tenant=tenant,
+                    partner=partner,
+                    metric=metrics[0],
+                    period=month,
+                    value=Decimal(rng.randrange(5_000, 60_000) * size).quantize(CENT),
+                ),
+                MetricValue(
+                    tenant=tenant,
+                    partner=partner,
+                    metric=metrics[1],
+                    period=month,
+                    value=Decimal(rng.randrange(0, round(6 * size) + 1)),
+                ),
+                MetricValue(
+                    tenant=tenant,
+                    partner=partner,
+                    metric=metrics[2],
+                    period=month,
+                    value=Decimal(rng.randrange(300, 500)) / 100,
+                ),
+                MetricValue(
+                    tenant=tenant,
+                    partner=partner,
+                    metric=metrics[3],
+                    period=month,
+                    value=Decimal(rng.randrange(20_000, 200_000) * size).quantize(CENT),
+                ),
+            ]
+    MetricValue.objects.bulk_create(values, batch_size=2_000)

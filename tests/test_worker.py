@@ -67,3 +67,32 @@ def test_a_task_for_another_tenant_cannot_reach_this_tenants_rows(acme, globex, 
         task_failure.disconnect(record)
     assert "Invitation matching query does not exist" in str(failures[0])
     assert len(mail.outbox) == 1, "no second e-mail went out"
+
+
+def test_an_uploaded_metric_file_is_imported_by_the_worker(acme, redis_worker):
+    from django.core.files.storage import default_storage
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django_scopes import scope
+
+    from metrics.models import Metric, MetricImport, MetricValue
+    from metrics.services import metric_import_upload
+
+    with scope(tenant=acme.tenant):
+        Metric.objects.create(tenant=acme.tenant, key="revenue", name="Revenue")
+    rows = "".join(
+        f"P-00{1 + n % 3},revenue,{2020 + n // 12}-{n % 12 + 1:02d},{n}.5\n" for n in range(600)
+    )
+    upload = SimpleUploadedFile("big.csv", ("partner_ref,metric,period,value\n" + rows).encode())
+    with scope(tenant=acme.tenant):
+        record = metric_import_upload(tenant=acme.tenant, uploaded_file=upload, started_by=None)
+
+    def finished():
+        with scope(tenant=acme.tenant):
+            return MetricImport.objects.get(pk=record.pk).is_finished
+
+    assert wait_for(finished), "the worker did not finish the import"
+    with scope(tenant=acme.tenant):
+        done = MetricImport.objects.get(pk=record.pk)
+        assert (done.status, done.rows_inserted) == ("succeeded", 600)
+        assert MetricValue.objects.count() == 600
+    assert not default_storage.exists(record.stored_file), "the upload is removed once imported"
