@@ -9,7 +9,7 @@ from .selectors import MetricValueFilter
 class MetricForm(forms.ModelForm):
     class Meta:
         model = Metric
-        fields = ["key", "name", "unit", "unit_label", "month_reading", "description"]
+        fields = ["key", "name", "unit", "unit_label", "month_reading", "rollup", "description"]
         widgets = {"description": forms.Textarea(attrs={"rows": 3})}
 
     def clean_key(self):

@@ -17,6 +17,12 @@ class MetricUnit(models.TextChoices):
     TEXT = "text", "Other"
 
 
+class MetricRollup(models.TextChoices):
+    TOTAL = "total", "Total of the months"
+    AVERAGE = "average", "Average of the months"
+    LATEST = "latest", "Latest month"
+
+
 class Metric(TenantOwnedModel):
     key = models.CharField(max_length=64, validators=[metric_key_validator])
     name = models.CharField(max_length=200)
@@ -31,6 +37,14 @@ class Metric(TenantOwnedModel):
         blank=True,
         help_text="How to read one month's value, e.g. “revenue booked in the month”.",
     )
+    rollup = models.CharField(
+        "scorecards summarise it as",
+        max_length=16,
+        choices=MetricRollup.choices,
+        default=MetricRollup.TOTAL,
+        help_text="Revenue adds up over months; a score averages; a month-end balance is "
+        "read from the latest month.",
+    )
 
     class Meta:
         ordering = ["name"]
@@ -40,11 +54,6 @@ class Metric(TenantOwnedModel):
 
     def __str__(self):
         return self.name
-
-    @property
-    def adds_up(self) -> bool:
-        """Whether months add up to a meaningful total (revenue, deals), or average (scores)."""
-        return self.unit in (MetricUnit.CURRENCY, MetricUnit.COUNT)
 
 
 class MetricValue(TenantOwnedModel):

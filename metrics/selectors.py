@@ -8,7 +8,7 @@ from partnerhub.csvfiles import formula_safe
 from partners.models import Partner
 
 from .files import METRIC_COLUMNS
-from .models import Metric, MetricImport, MetricValue
+from .models import Metric, MetricImport, MetricRollup, MetricValue
 
 
 @dataclass(frozen=True)
@@ -98,8 +98,24 @@ class MetricSeries:
         return self.total / len(self.present) if self.present else None
 
     @property
+    def latest(self) -> Decimal | None:
+        return self.present[-1] if self.present else None
+
+    @property
     def summary(self) -> Decimal | None:
-        return self.total if self.metric.adds_up else self.average
+        return {
+            MetricRollup.TOTAL: self.total,
+            MetricRollup.AVERAGE: self.average,
+            MetricRollup.LATEST: self.latest,
+        }[self.metric.rollup]
+
+    @property
+    def summary_label(self) -> str:
+        return {
+            MetricRollup.TOTAL: "Total",
+            MetricRollup.AVERAGE: "Average",
+            MetricRollup.LATEST: "Latest",
+        }[self.metric.rollup]
 
     @property
     def peak(self) -> Decimal:

@@ -145,10 +145,10 @@ def _demo_tenant(tenant: Tenant, spec: DemoTenant) -> list[DemoLogin]:
 
 
 DEMO_METRICS = (
-    ("revenue", "Revenue", MetricUnit.CURRENCY, "revenue booked in the month"),
-    ("deals", "Deals won", MetricUnit.COUNT, "deals closed and won in the month"),
-    ("csat", "Customer satisfaction", MetricUnit.SCORE, "average survey score (1-5)"),
-    ("pipeline", "Open pipeline", MetricUnit.CURRENCY, "open pipeline at month end"),
+    ("revenue", "Revenue", MetricUnit.CURRENCY, "revenue booked in the month", "total"),
+    ("deals", "Deals won", MetricUnit.COUNT, "deals closed and won in the month", "total"),
+    ("csat", "Customer satisfaction", MetricUnit.SCORE, "average survey score (1-5)", "average"),
+    ("pipeline", "Open pipeline", MetricUnit.CURRENCY, "open pipeline at month end", "latest"),
 )
 DEMO_MONTHS = 18  # 2025-05 to 2026-10, so 12-month windows have data
 
@@ -157,8 +157,10 @@ def _demo_metrics(tenant: Tenant, rng: random.Random) -> None:
     if Metric.objects.exists():
         return
     metrics = [
-        Metric.objects.create(tenant=tenant, key=key, name=name, unit=unit, month_reading=reading)
-        for key, name, unit, reading in DEMO_METRICS
+        Metric.objects.create(
+            tenant=tenant, key=key, name=name, unit=unit, month_reading=reading, rollup=rollup
+        )
+        for key, name, unit, reading, rollup in DEMO_METRICS
     ]
     months = months_before(date(2026, 11, 1), DEMO_MONTHS)
     values = []

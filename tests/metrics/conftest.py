@@ -4,17 +4,19 @@ from django_scopes import scope
 from metrics.models import Metric, MetricValue
 
 METRICS = (
-    ("revenue", "Revenue", "currency"),
-    ("deals", "Deals won", "count"),
-    ("csat", "CSAT", "score"),
+    ("revenue", "Revenue", "currency", "total"),
+    ("deals", "Deals won", "count", "total"),
+    ("csat", "CSAT", "score", "average"),
 )
 
 
 def add_metrics(world):
     with scope(tenant=world.tenant):
         return {
-            key: Metric.objects.create(tenant=world.tenant, key=key, name=name, unit=unit)
-            for key, name, unit in METRICS
+            key: Metric.objects.create(
+                tenant=world.tenant, key=key, name=name, unit=unit, rollup=rollup
+            )
+            for key, name, unit, rollup in METRICS
         }
 
 
