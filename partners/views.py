@@ -17,19 +17,12 @@ PAGE_SIZE = 25
 def partner_index(request):
     filter_form = PartnerFilterForm(request.GET or None)
     filter_form.is_valid()
-    page = Paginator(partner_list(filters=filter_form.filters()), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
-    context = {"filter_form": filter_form, "page": page, "query": _query_without_page(request)}
+    filters = filter_form.filters()
+    page = Paginator(partner_list(filters=filters), PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {"filter_form": filter_form, "page": page, "sort": filters.sort}
     if request.htmx:
         return render(request, "partners/partials/partner_results.html", context)
     return render(request, "partners/partner_list.html", context)
-
-
-def _query_without_page(request) -> str:
-    query = request.GET.copy()
-    query.pop("page", None)
-    return query.urlencode()
 
 
 def partner_detail(request, partner_pk: int):

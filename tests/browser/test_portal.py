@@ -50,3 +50,7 @@ def test_a_manager_searches_and_sorts_the_partner_list_in_place(acme, page, live
     page.reload()
     expect(page.locator("#partner-count")).to_have_text("10 partners")
     expect(page.locator("tbody tr").first).to_contain_text("Zephyr 19")
+
+    page.get_by_label("Search").fill("zephyr")
+    expect(page.locator("#partner-count")).to_have_text("30 partners")
+    expect(page.locator("tbody tr").first).to_contain_text("Zephyr 29"), "the sort is kept"
