@@ -28,13 +28,14 @@ def setup_django() -> None:
 
 
 def _create_database() -> None:
+    """A new, empty bench database each run: every run measures from the same state."""
     import psycopg
 
     name = BENCH_DATABASE_URL.rsplit("/", 1)[1]
     server = BENCH_DATABASE_URL.rsplit("/", 1)[0] + "/postgres"
     with psycopg.connect(server, autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
 
 
 @contextmanager
