@@ -41,6 +41,8 @@ INSTALLED_APPS = [
     "partnerhub.tenancy",
     "partners",
     "metrics",
+    "tiers",
+    "training",
 ]
 
 MIDDLEWARE = [
@@ -162,6 +164,15 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Static entries, synced into django-celery-beat's tables by beat; `expires` keeps a stale tick
+# from running once the next one is due.
+CELERY_BEAT_SCHEDULE = {
+    "certification-expiry-reminders": {
+        "task": "training.tasks.send_expiry_reminders_everywhere",
+        "schedule": 60 * 60 * 6,
+        "options": {"expires": 60 * 60 * 5},
+    },
+}
 
 # Production hardening; `manage.py check --deploy` is clean with DEBUG off.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -22,3 +22,10 @@ def invitation_by_token(token: str) -> Invitation | None:
             .select_related("tenant", "partner", "invited_by")
             .first()
         )
+
+
+def tenant_ids() -> list[int]:
+    """For periodic work that fans out one task per tenant."""
+    from .models import Tenant
+
+    return list(Tenant.objects.order_by("pk").values_list("pk", flat=True))

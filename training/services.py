@@ -1,0 +1,397 @@
+import datetime
+import re
+from dataclasses import dataclass
+
+import nh3
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.db.models import Count
+from django.template.loader import render_to_string
+from django_scopes import scope
+
+from partnerhub.accounts.models import User
+from partnerhub.csvfiles import FileRejected, ProblemReport, parse_csv
+from partnerhub.tenancy.models import Membership, Tenant
+from partners.models import Partner
+
+from .models import (
+    AwardSource,
+    Certification,
+    CertificationAward,
+    Choice,
+    Course,
+    CourseStatus,
+    Enrollment,
+    ExpiryReminder,
+    Lesson,
+    LessonCompletion,
+    Question,
+    QuizAttempt,
+)
+from .selectors import completed_lesson_ids, course_is_locked_for, held_on
+
+LESSON_TAGS = {
+    "p",
+    "br",
+    "h2",
+    "h3",
+    "h4",
+    "ul",
+    "ol",
+    "li",
+    "strong",
+    "em",
+    "a",
+    "blockquote",
+    "code",
+    "pre",
+}
+
+
+def clean_lesson_html(html: str) -> str:
+    """Lesson bodies are written by admins but read by every partner: keep basic formatting only."""
+    return nh3.clean(html, tags=LESSON_TAGS, attributes={"a": {"href", "title"}})
+
+
+class LearningError(Exception):
+    """A learner asked for something the course does not allow (yet)."""
+
+
+def course_enroll(*, course: Course, membership: Membership) -> Enrollment:
+    if not membership.is_partner_user:
+        raise LearningError("Only partner users take courses.")
+    if course.status != CourseStatus.PUBLISHED:
+        raise LearningError("This course is not published.")
+    if course_is_locked_for(course=course, membership=membership):
+        raise LearningError(f"This course opens at the {course.minimum_tier.name} tier.")
+    enrollment, _ = Enrollment.objects.get_or_create(
+        tenant=membership.tenant, course=course, membership=membership
+    )
+    return enrollment
+
+
+def next_lesson(*, enrollment: Enrollment) -> Lesson | None:
+    done = completed_lesson_ids(enrollment)
+    return next(
+        (lesson for lesson in enrollment.course.lessons.all() if lesson.pk not in done), None
+    )
+
+
+@transaction.atomic
+def lesson_complete(*, enrollment: Enrollment, lesson: Lesson, today: datetime.date) -> None:
+    """Mark a lesson read. Lessons are read in order: only the next unread one can be."""
+    if lesson.course_id != enrollment.course_id:
+        raise LearningError("That lesson is not part of this course.")
+    done = completed_lesson_ids(enrollment)
+    if lesson.pk in done:
+        return
+    expected = next_lesson(enrollment=enrollment)
+    if expected is None or expected.pk != lesson.pk:
+        raise LearningError(
+            f"Read “{expected.title}” first." if expected else "All lessons are read."
+        )
+    LessonCompletion.objects.create(tenant=enrollment.tenant, enrollment=enrollment, lesson=lesson)
+    _complete_if_done(enrollment, today)
+
+
+@dataclass(frozen=True)
+class QuizResult:
+    attempt: QuizAttempt
+    course_completed: bool
+
+
+@transaction.atomic
+def quiz_submit(
+    *, enrollment: Enrollment, answers: dict[str, str], today: datetime.date
+) -> QuizResult:
+    """Grade a quiz on the server from the choice ids submitted.
+
+    Every question must be answered with one of its own choices; anything else (another
+    question's choice, an unknown id, a missing answer) is refused before anything is recorded.
+    """
+    course = enrollment.course
+    if next_lesson(enrollment=enrollment) is not None:
+        raise LearningError("Read every lesson before taking the quiz.")
+    questions = list(Question.objects.filter(course=course).prefetch_related("choices"))
+    if not questions:
+        raise LearningError("This course has no quiz.")
+    chosen: dict[int, Choice] = {}
+    for question in questions:
+        raw = answers.get(str(question.pk), "")
+        choice = next((c for c in question.choices.all() if str(c.pk) == raw), None)
+        if choice is None:
+            raise ValidationError(f"Answer question {question.position}: {question.text[:60]}")
+        chosen[question.pk] = choice
+    correct = sum(1 for choice in chosen.values() if choice.is_correct)
+    score = correct * 100 // len(questions)
+    attempt = QuizAttempt.objects.create(
+        tenant=enrollment.tenant,
+        enrollment=enrollment,
+        answers={str(q): c.pk for q, c in chosen.items()},
+        correct=correct,
+        questions=len(questions),
+        score_percent=score,
+        passed=score >= course.pass_mark,
+    )
+    completed = _complete_if_done(enrollment, today) if attempt.passed else False
+    return QuizResult(attempt, completed)
+
+
+def _complete_if_done(enrollment: Enrollment, today: datetime.date) -> bool:
+    if enrollment.completed_on or next_lesson(enrollment=enrollment) is not None:
+        return False
+    has_quiz = Question.objects.filter(course=enrollment.course).exists()
+    if has_quiz and not enrollment.attempts.filter(passed=True).exists():
+        return False
+    enrollment.completed_on = today
+    enrollment.save(update_fields=["completed_on"])
+    certifications_grant(membership=enrollment.membership, today=today)
+    return True
+
+
+def certifications_grant(
+    *, membership: Membership, today: datetime.date
+) -> list[CertificationAward]:
+    """Award every certification whose courses this person has all completed and does not hold."""
+    completed = set(
+        Enrollment.objects.filter(membership=membership, completed_on__isnull=False).values_list(
+            "course_id", flat=True
+        )
+    )
+    granted = []
+    certifications = (
+        Certification.objects.annotate(course_count=Count("courses"))
+        .filter(course_count__gt=0)
+        .prefetch_related("courses")
+    )
+    email = membership.user.email.lower()
+    for certification in certifications:
+        if not {course.pk for course in certification.courses.all()} <= completed:
+            continue
+        holds = CertificationAward.objects.filter(
+            held_on(today),
+            certification=certification,
+            partner_id=membership.partner_id,
+            email__iexact=email,
+        ).exists()
+        if holds:
+            continue
+        granted.append(
+            CertificationAward.objects.create(
+                tenant=membership.tenant,
+                partner_id=membership.partner_id,
+                email=email,
+                certification=certification,
+                earned_on=today,
+                expires_on=certification.expiry_for(today),
+                source=AwardSource.COURSES,
+                user=membership.user,
+            )
+        )
+    return granted
+
+
+@dataclass(frozen=True)
+class AwardImportResult:
+    created: int
+    updated: int
+    unchanged: int
+
+
+CERTIFICATION_CSV_COLUMNS = ("partner_ref", "email", "certification", "earned_on", "expires_on")
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _iso_date(text: str, name: str, line: int, report: ProblemReport) -> datetime.date | None:
+    if not ISO_DATE.fullmatch(text):
+        report.add(line, f"{name} “{text[:40]}” is not a date written YYYY-MM-DD")
+        return None
+    try:
+        return datetime.date.fromisoformat(text)
+    except ValueError:
+        report.add(line, f"{name} “{text}” is not a real date")
+        return None
+
+
+def certification_import_csv(*, tenant: Tenant, data: bytes) -> AwardImportResult:
+    """Import awards from an outside LMS: one row is one award, identified by partner, e-mail,
+    certification and earned_on; importing it again updates its expiry. All or nothing."""
+    report = ProblemReport()
+    _, rows = parse_csv(data, required=CERTIFICATION_CSV_COLUMNS, report=report)
+    with scope(tenant=tenant):
+        partners = {
+            p.ref: p
+            for p in Partner.objects.filter(ref__in={r.values["partner_ref"] for r in rows})
+        }
+        certifications = {c.key: c for c in Certification.objects.all()}
+    awards: dict[tuple, tuple[int, dict]] = {}
+    for row in rows:
+        values, line = row.values, row.line
+        before = report.total
+        partner = partners.get(values["partner_ref"])
+        if not values["partner_ref"]:
+            report.add(line, "partner_ref is missing")
+        elif partner is None:
+            report.add(line, f"unknown partner_ref “{values['partner_ref'][:60]}”")
+        email = values["email"].lower()
+        try:
+            validate_email(email)
+        except ValidationError:
+            report.add(line, f"email “{values['email'][:60]}” is not an e-mail address")
+        certification = certifications.get(values["certification"])
+        if certification is None:
+            report.add(line, f"unknown certification “{values['certification'][:60]}”")
+        earned_on = _iso_date(values["earned_on"], "earned_on", line, report)
+        expires_on = None
+        if values["expires_on"]:
+            expires_on = _iso_date(values["expires_on"], "expires_on", line, report)
+            if earned_on and expires_on and expires_on <= earned_on:
+                report.add(line, "expires_on must be after earned_on")
+        if report.total > before:
+            continue
+        key = (partner.pk, email, certification.pk, earned_on)
+        if key in awards:
+            report.add(line, f"the same award already appears on line {awards[key][0]}")
+            continue
+        awards[key] = (line, {"expires_on": expires_on})
+    if report:
+        raise FileRejected(report)
+    return _write_awards(tenant, awards)
+
+
+@transaction.atomic
+def _write_awards(tenant: Tenant, awards: dict[tuple, tuple[int, dict]]) -> AwardImportResult:
+    created = updated = unchanged = 0
+    users = {u.email.lower(): u for u in User.objects.filter(email__in={k[1] for k in awards})}
+    with scope(tenant=tenant):
+        existing = {
+            (a.partner_id, a.email.lower(), a.certification_id, a.earned_on): a
+            for a in CertificationAward.objects.filter(
+                partner_id__in={k[0] for k in awards}, email__in={k[1] for k in awards}
+            )
+        }
+        for key, (_, fields) in awards.items():
+            award = existing.get(key)
+            if award is None:
+                partner_id, email, certification_id, earned_on = key
+                CertificationAward.objects.create(
+                    tenant=tenant,
+                    partner_id=partner_id,
+                    email=email,
+                    certification_id=certification_id,
+                    earned_on=earned_on,
+                    expires_on=fields["expires_on"],
+                    source=AwardSource.IMPORT,
+                    user=users.get(email),
+                )
+                created += 1
+            elif award.expires_on != fields["expires_on"]:
+                award.expires_on = fields["expires_on"]
+                award.save(update_fields=["expires_on"])
+                updated += 1
+            else:
+                unchanged += 1
+    return AwardImportResult(created, updated, unchanged)
+
+
+REMINDER_DAYS_BEFORE = 30
+
+
+def expiry_reminders_send(*, tenant: Tenant, today: datetime.date) -> int:
+    """E-mail the holders of awards that expire within 30 days, once per award and threshold.
+
+    The reminder row is written before the e-mail goes out, in its own transaction: a crash
+    between the two loses one reminder rather than sending it twice.
+    """
+    horizon = today + datetime.timedelta(days=REMINDER_DAYS_BEFORE)
+    due = (
+        CertificationAward.objects.filter(held_on(today), expires_on__lte=horizon)
+        .exclude(
+            pk__in=ExpiryReminder.objects.filter(days_before=REMINDER_DAYS_BEFORE).values(
+                "award_id"
+            )
+        )
+        .select_related("certification", "partner")
+    )
+    sent = 0
+    for award in due:
+        if _superseded(award):
+            continue
+        try:
+            with transaction.atomic():
+                ExpiryReminder.objects.create(
+                    tenant=tenant, award=award, days_before=REMINDER_DAYS_BEFORE
+                )
+        except IntegrityError:
+            continue  # another worker claimed it
+        send_mail(
+            subject=(
+                f"Your {award.certification.name} certification expires on "
+                f"{award.expires_on:%d %B %Y}"
+            ),
+            message=render_to_string(
+                "training/email/expiry_reminder.txt", {"award": award, "tenant": tenant}
+            ),
+            from_email=None,
+            recipient_list=[award.email],
+        )
+        sent += 1
+    return sent
+
+
+def _superseded(award: CertificationAward) -> bool:
+    """A renewal already earned makes the old award's expiry moot."""
+    return CertificationAward.objects.filter(
+        partner_id=award.partner_id,
+        email__iexact=award.email,
+        certification_id=award.certification_id,
+        earned_on__gt=award.earned_on,
+    ).exists()
+
+
+def course_save(*, course: Course) -> Course:
+    course.full_clean()
+    course.save()
+    return course
+
+
+def lesson_save(*, lesson: Lesson) -> Lesson:
+    lesson.body = clean_lesson_html(lesson.body)
+    if lesson.position is None:
+        last = Lesson.objects.filter(course=lesson.course).order_by("-position").first()
+        lesson.position = last.position + 1 if last else 1
+    lesson.full_clean()
+    lesson.save()
+    return lesson
+
+
+@transaction.atomic
+def question_save(
+    *, course: Course, text: str, choices: list[tuple[str, bool]], question=None
+) -> Question:
+    if sum(1 for _, correct in choices if correct) != 1:
+        raise ValidationError("Mark exactly one choice as the correct answer.")
+    if len(choices) < 2:
+        raise ValidationError("Give at least two choices.")
+    if question is None:
+        last = Question.objects.filter(course=course).order_by("-position").first()
+        question = Question(
+            tenant=course.tenant, course=course, position=last.position + 1 if last else 1
+        )
+    question.text = text
+    question.save()
+    question.choices.all().delete()
+    Choice.objects.bulk_create(
+        Choice(tenant=course.tenant, question=question, text=choice_text, is_correct=correct)
+        for choice_text, correct in choices
+    )
+    return question
+
+
+def certification_save(*, certification: Certification, courses) -> Certification:
+    certification.full_clean()
+    certification.save()
+    certification.courses.set(courses)
+    return certification
