@@ -6,6 +6,7 @@ tenant_patterns = [
     path("", include("partnerhub.tenancy.urls")),
     path("", include("partners.urls")),
     path("", include("metrics.urls")),
+    path("", include("training.urls")),
 ]
 
 urlpatterns = [

@@ -17,6 +17,7 @@ from django_scopes import ScopeError, scope, scopes_disabled
 from metrics.models import Metric, MetricImport
 from partnerhub.tenancy.models import Invitation, Membership
 from partners.models import Partner
+from training.models import Certification, Choice, Course, Enrollment, Lesson, Question
 
 from ..conftest import TenantWorld
 
@@ -52,6 +53,37 @@ def _metric_import(world: TenantWorld) -> MetricImport:
         )[0]
 
 
+def _course(world: TenantWorld) -> Course:
+    with scope(tenant=world.tenant):
+        course, created = Course.objects.get_or_create(
+            tenant=world.tenant,
+            key="basics",
+            defaults={"title": f"{world.tenant.name} basics", "status": "published"},
+        )
+        if created:
+            Lesson.objects.create(tenant=world.tenant, course=course, position=1, title="One")
+            question = Question.objects.create(
+                tenant=world.tenant, course=course, position=1, text="Q?"
+            )
+            Choice.objects.create(tenant=world.tenant, question=question, text="A", is_correct=True)
+            Certification.objects.create(
+                tenant=world.tenant, key="pro", name=f"{world.tenant.name} pro"
+            )
+        return course
+
+
+def _course_part(world: TenantWorld, model):
+    course = _course(world)
+    with scope(tenant=world.tenant):
+        return model.objects.filter(course=course).first()
+
+
+def _certification(world: TenantWorld) -> Certification:
+    _course(world)
+    with scope(tenant=world.tenant):
+        return Certification.objects.get()
+
+
 # How to find, in a tenant world, the object a URL parameter names. Partner-owned objects come
 # from `other_partner`, so that the partner user of the same tenant must also be refused.
 OBJECT_FOR_PARAM = {
@@ -60,7 +92,13 @@ OBJECT_FOR_PARAM = {
     "invitation_pk": lambda world: _invitation(world).pk,
     "metric_pk": lambda world: _metric(world).pk,
     "import_pk": lambda world: _metric_import(world).pk,
+    "course_pk": lambda world: _course(world).pk,
+    "lesson_pk": lambda world: _course_part(world, Lesson).pk,
+    "question_pk": lambda world: _course_part(world, Question).pk,
+    "certification_pk": lambda world: _certification(world).pk,
 }
+# Objects that belong to one partner: a partner user of the same tenant may not reach another's.
+PARTNER_OWNED_PARAMS = {"partner_pk"}
 
 
 def tenant_routes() -> list[tuple[str, str, list[str]]]:
@@ -99,6 +137,11 @@ def snapshot(world: TenantWorld) -> dict:
             "invitations": sorted(Invitation.objects.values_list("pk", "email", "accepted_at")),
             "metrics": sorted(Metric.objects.values_list("pk", "key", "name")),
             "imports": sorted(MetricImport.objects.values_list("pk", "status", "file_name")),
+            "courses": sorted(Course.objects.values_list("pk", "title", "status")),
+            "lessons": sorted(Lesson.objects.values_list("pk", "title", "body")),
+            "questions": sorted(Question.objects.values_list("pk", "text")),
+            "certifications": sorted(Certification.objects.values_list("pk", "name")),
+            "enrollments": sorted(Enrollment.objects.values_list("pk", "membership_id")),
         }
 
 
@@ -138,14 +181,15 @@ def test_another_tenants_object_ids_are_not_found_under_ones_own_slug(
         f"{method.upper()} {path} answered {response.status_code}"
     )
     assert snapshot(globex) == before
-    globex_names = [p.name for p in globex.partners.values()] + [_metric(globex).name]
+    globex_names = [p.name for p in globex.partners.values()]
+    globex_names += [_metric(globex).name, _course(globex).title, _certification(globex).name]
     assert not any(n.encode() in response.content for n in globex_names)
 
 
 @pytest.mark.parametrize("method", ["get", "post"])
 @pytest.mark.parametrize(
     ("name", "path_format", "params"),
-    [route for route in TENANT_ROUTES if len(route[2]) > 1],
+    [route for route in TENANT_ROUTES if PARTNER_OWNED_PARAMS & set(route[2])],
 )
 def test_a_partner_user_cannot_reach_another_partners_objects(
     acme, method, name, path_format, params

@@ -1,0 +1,104 @@
+from django import forms
+from django_scopes.forms import SafeModelChoiceField, SafeModelMultipleChoiceField
+
+from tiers.models import Tier
+
+from .models import Certification, Course, Lesson
+
+
+class CourseForm(forms.ModelForm):
+    class Meta:
+        model = Course
+        fields = [
+            "key",
+            "title",
+            "summary",
+            "estimated_minutes",
+            "status",
+            "minimum_tier",
+            "pass_mark",
+        ]
+        field_classes = {"minimum_tier": SafeModelChoiceField}
+        widgets = {"summary": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["minimum_tier"].queryset = Tier.objects.select_related("program")
+        self.fields["minimum_tier"].empty_label = "Open to every partner"
+
+    def clean_key(self):
+        key = self.cleaned_data["key"].strip().lower()
+        others = Course.objects.filter(key=key).exclude(pk=self.instance.pk)
+        if others.exists():
+            raise forms.ValidationError(f"Another course already has the key “{key}”.")
+        return key
+
+
+class LessonForm(forms.ModelForm):
+    link_url = forms.URLField(
+        required=False,
+        assume_scheme="https",
+        label="Video or file link",
+        help_text="A video or a document to open with the lesson.",
+    )
+
+    class Meta:
+        model = Lesson
+        fields = ["title", "body", "link_url"]
+        widgets = {"body": forms.Textarea(attrs={"rows": 12})}
+
+
+class QuestionForm(forms.Form):
+    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), label="Question")
+    choice_1 = forms.CharField(max_length=300, label="Choice 1")
+    choice_2 = forms.CharField(max_length=300, label="Choice 2")
+    choice_3 = forms.CharField(max_length=300, required=False, label="Choice 3")
+    choice_4 = forms.CharField(max_length=300, required=False, label="Choice 4")
+    correct = forms.TypedChoiceField(
+        choices=[(n, f"Choice {n}") for n in range(1, 5)], coerce=int, label="Correct answer"
+    )
+
+    def clean(self):
+        data = super().clean()
+        correct = data.get("correct")
+        if correct and not data.get(f"choice_{correct}"):
+            self.add_error("correct", f"Choice {correct} is empty.")
+        return data
+
+    def choices(self) -> list[tuple[str, bool]]:
+        data = self.cleaned_data
+        return [
+            (data[f"choice_{n}"], n == data["correct"])
+            for n in range(1, 5)
+            if data.get(f"choice_{n}")
+        ]
+
+
+class CertificationForm(forms.ModelForm):
+    class Meta:
+        model = Certification
+        fields = ["key", "name", "courses", "validity_months"]
+        field_classes = {"courses": SafeModelMultipleChoiceField}
+        widgets = {"courses": forms.CheckboxSelectMultiple}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["courses"].queryset = Course.objects.order_by("title")
+
+    def clean_key(self):
+        key = self.cleaned_data["key"].strip().lower()
+        if Certification.objects.filter(key=key).exclude(pk=self.instance.pk).exists():
+            raise forms.ValidationError(f"Another certification already has the key “{key}”.")
+        return key
+
+
+class CertifiedFilterForm(forms.Form):
+    certification = forms.ChoiceField(required=False)
+    partner = forms.CharField(required=False, max_length=64, label="Partner reference")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["certification"].choices = [
+            ("", "All certifications"),
+            *Certification.objects.order_by("name").values_list("key", "name"),
+        ]
