@@ -5,6 +5,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from partnerhub.tenancy.access import staff_only
+from training.selectors import partner_certifications
 
 from . import services
 from .forms import PartnerFilterForm, PartnerForm
@@ -27,7 +28,13 @@ def partner_index(request):
 
 def partner_detail(request, partner_pk: int):
     partner = partner_for_member(membership=request.membership, partner_id=partner_pk)
-    return render(request, "partners/partner_detail.html", {"partner": partner})
+    context = {
+        "partner": partner,
+        "certifications": partner_certifications(
+            partner=partner, today=request.tenant.local_today()
+        ),
+    }
+    return render(request, "partners/partner_detail.html", context)
 
 
 @staff_only
