@@ -16,6 +16,17 @@ from metrics.selectors import months_before
 from partnerhub.tenancy.models import Role, Tenant
 from partnerhub.tenancy.services import membership_add, tenant_create
 from partners.models import Partner, PartnerStatus
+from tiers.models import Placement, Program, Tier
+from training.models import (
+    AwardSource,
+    Certification,
+    CertificationAward,
+    Choice,
+    Course,
+    CourseStatus,
+    Lesson,
+    Question,
+)
 
 DEMO_PASSWORD = "partnerhub-demo"  # noqa: S105 - printed for people trying the demo
 
@@ -128,6 +139,7 @@ def _demo_tenant(tenant: Tenant, spec: DemoTenant) -> list[DemoLogin]:
             for number in range(1, PARTNERS_PER_TENANT + 1)
         )
     _demo_metrics(tenant, rng)
+    _demo_training(tenant, rng)
     first_partner = Partner.objects.get(ref="P-0001")
     partner_user = membership_add(
         tenant=tenant,
@@ -200,3 +212,104 @@ def _demo_metrics(tenant: Tenant, rng: random.Random) -> None:
                 ),
             ]
     MetricValue.objects.bulk_create(values, batch_size=2_000)
+
+
+DEMO_TIERS = (
+    ("registered", "Registered", "#6b7280"),
+    ("silver", "Silver", "#8a9bb0"),
+    ("gold", "Gold", "#c99a2e"),
+    ("platinum", "Platinum", "#4b5d7a"),
+)
+DEMO_COURSES = (
+    (
+        "portfolio",
+        "Product portfolio essentials",
+        None,
+        ("What we sell", "Who buys it", "How we price it"),
+    ),
+    ("selling", "Consultative selling", None, ("Discovery calls", "Building the business case")),
+    (
+        "architect",
+        "Solution architecture masterclass",
+        "gold",
+        ("Reference designs", "Sizing and scaling"),
+    ),
+)
+
+
+def _demo_training(tenant: Tenant, rng: random.Random) -> None:
+    if Program.objects.exists():
+        return
+    program = Program.objects.create(tenant=tenant, key="partner-program", name="Partner Program")
+    tiers = {
+        key: Tier.objects.create(
+            tenant=tenant, program=program, key=key, name=name, rank=rank, colour=colour
+        )
+        for rank, (key, name, colour) in enumerate(DEMO_TIERS)
+    }
+    courses = []
+    for key, title, tier_key, lessons in DEMO_COURSES:
+        course = Course.objects.create(
+            tenant=tenant,
+            key=key,
+            title=title,
+            status=CourseStatus.PUBLISHED,
+            summary=f"{title}: what a partner's team needs to know.",
+            estimated_minutes=25,
+            minimum_tier=tiers.get(tier_key),
+            pass_mark=70,
+        )
+        for position, lesson_title in enumerate(lessons, start=1):
+            Lesson.objects.create(
+                tenant=tenant,
+                course=course,
+                position=position,
+                title=lesson_title,
+                body=f"<h2>{lesson_title}</h2><p>The essentials of {lesson_title.lower()}, "
+                "with examples from real partner deals.</p><ul><li>Key idea one</li>"
+                "<li>Key idea two</li></ul>",
+            )
+        question = Question.objects.create(
+            tenant=tenant, course=course, position=1, text=f"What is {title.lower()} about?"
+        )
+        Choice.objects.bulk_create(
+            [
+                Choice(
+                    tenant=tenant,
+                    question=question,
+                    text="Helping customers succeed",
+                    is_correct=True,
+                ),
+                Choice(tenant=tenant, question=question, text="Nothing in particular"),
+            ]
+        )
+        courses.append(course)
+    sales_pro = Certification.objects.create(
+        tenant=tenant, key="sales-pro", name="Sales Professional", validity_months=24
+    )
+    sales_pro.courses.set(courses[:2])
+    architect = Certification.objects.create(
+        tenant=tenant, key="architect", name="Certified Architect", validity_months=12
+    )
+    architect.courses.set(courses[2:])
+    partners = list(Partner.objects.order_by("ref"))
+    for partner in partners:
+        Placement.objects.create(
+            tenant=tenant,
+            partner=partner,
+            tier=tiers[
+                rng.choice(("registered", "registered", "silver", "silver", "gold", "platinum"))
+            ],
+        )
+        for person in range(rng.randrange(0, 4)):
+            earned = date(2024, 6, 1) + timedelta(days=rng.randrange(0, 800))
+            CertificationAward.objects.create(
+                tenant=tenant,
+                partner=partner,
+                email=f"seller{person}@{partner.ref.lower()}.example",
+                certification=rng.choice((sales_pro, sales_pro, architect)),
+                earned_on=earned,
+                expires_on=earned + timedelta(days=rng.choice((365, 730))),
+                source=AwardSource.IMPORT,
+            )
+    Placement.objects.filter(partner=partners[0]).update(tier=tiers["silver"])
