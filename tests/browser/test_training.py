@@ -18,7 +18,9 @@ def test_a_partner_user_earns_a_certification_and_the_manager_sees_it(
 ):
     sign_in("partner@acme.test", PASSWORD)
     page.get_by_role("link", name="My training").click()
-    expect(page.locator(".course-card.locked", has_text="Elite course")).to_contain_text("Opens at the Gold tier.")
+    expect(page.locator(".course-card.locked", has_text="Elite course")).to_contain_text(
+        "Opens at the Gold tier."
+    )
 
     for title, has_quiz in (("Basics course", True), ("Selling course", False)):
         page.get_by_role("link", name="My training").click()
