@@ -1,6 +1,8 @@
 from django import forms
 from django_scopes.forms import SafeModelChoiceField
 
+from tiers.models import Program
+
 from .models import Partner, PartnerStatus
 from .selectors import (
     PARTNER_SORTS,
@@ -51,15 +53,16 @@ class PartnerForm(forms.ModelForm):
             "status",
             "account_manager",
             "joined_on",
-            "program_key",
+            "program",
         ]
         widgets = {"joined_on": forms.DateInput(attrs={"type": "date"})}
-        field_classes = {"account_manager": SafeModelChoiceField}
+        field_classes = {"account_manager": SafeModelChoiceField, "program": SafeModelChoiceField}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["account_manager"].queryset = partner_managers()
         self.fields["account_manager"].label_from_instance = lambda m: m.user.display_name
+        self.fields["program"].queryset = Program.objects.order_by("name")
         self.fields["joined_on"].required = False
         self.fields["joined_on"].help_text = "Leave empty for today."
 

@@ -19,8 +19,8 @@ class Partner(TenantOwnedModel):
         "reference", max_length=64, help_text="The program's own id for this partner."
     )
     name = models.CharField(max_length=200)
-    program_key = models.CharField(
-        "program", max_length=64, blank=True, help_text="Key of the tier program (tier issue)."
+    program = models.ForeignKey(
+        "tiers.Program", on_delete=models.SET_NULL, null=True, blank=True, related_name="partners"
     )
     type = models.CharField(max_length=32, validators=[partner_type_validator])
     region = models.CharField(max_length=100, blank=True)

@@ -8,6 +8,7 @@ from django_scopes import scope
 
 from partnerhub.csvfiles import FileRejected, ProblemReport, parse_csv
 from partnerhub.tenancy.models import Role, Tenant
+from tiers.models import Program
 
 from .models import Partner, PartnerStatus
 
@@ -16,7 +17,7 @@ PARTNER_CSV_OPTIONAL = ("program", "region")
 EDITABLE_FIELDS = (
     "ref",
     "name",
-    "program_key",
+    "program",
     "type",
     "region",
     "status",
@@ -63,7 +64,9 @@ class PartnerImportResult:
     unchanged: int
 
 
-def _clean_partner_row(values: dict[str, str], *, line: int, report: ProblemReport) -> dict | None:
+def _clean_partner_row(
+    values: dict[str, str], *, line: int, report: ProblemReport, programs: dict
+) -> dict | None:
     fields: dict[str, str] = {}
     problems_before = report.total
     ref = values["ref"]
@@ -91,10 +94,11 @@ def _clean_partner_row(values: dict[str, str], *, line: int, report: ProblemRepo
     fields["type"] = partner_type
 
     if "program" in values:
-        program = values["program"].lower()
-        if program and (len(program) > 64 or not _KEY.match(program)):
-            report.add(line, f"program “{values['program']}” is not a program key")
-        fields["program_key"] = program
+        key = values["program"].lower()
+        if key and key not in programs:
+            known = ", ".join(sorted(programs)) or "none yet"
+            report.add(line, f"unknown program “{values['program'][:60]}” (programs: {known})")
+        fields["program_id"] = programs[key].pk if key in programs else None
     if "region" in values:
         if len(values["region"]) > 100:
             report.add(line, "region is longer than 100 characters")
@@ -112,10 +116,12 @@ def partner_import_csv(*, tenant: Tenant, data: bytes) -> PartnerImportResult:
     _, rows = parse_csv(
         data, required=PARTNER_CSV_REQUIRED, optional=PARTNER_CSV_OPTIONAL, report=report
     )
+    with scope(tenant=tenant):
+        programs = {program.key: program for program in Program.objects.all()}
     cleaned: dict[str, dict] = {}
     first_line_of_ref: dict[str, int] = {}
     for row in rows:
-        fields = _clean_partner_row(row.values, line=row.line, report=report)
+        fields = _clean_partner_row(row.values, line=row.line, report=report, programs=programs)
         ref = row.values["ref"]
         if ref in first_line_of_ref:
             report.add(row.line, f"ref “{ref}” already appears on line {first_line_of_ref[ref]}")

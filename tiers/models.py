@@ -1,7 +1,8 @@
-"""Tier programs. The placement engine, rules, grace and overrides come with the tier issue;
-training already needs to know which tier a partner holds, to open tier-gated courses."""
+"""Tier programs: tiers and their rules and benefits, where each partner stands, its history."""
 
-from django.core.validators import MinValueValidator
+import datetime
+
+from django.conf import settings
 from django.db import models
 
 from partnerhub.tenancy.models import TenantOwnedModel
@@ -11,8 +12,12 @@ from partners.models import partner_type_validator
 class Program(TenantOwnedModel):
     key = models.CharField(max_length=64, validators=[partner_type_validator])
     name = models.CharField(max_length=200)
-    grace_days = models.PositiveIntegerField(default=0)
+    grace_days = models.PositiveIntegerField(
+        default=0, help_text="How long a partner keeps its tier after it stops qualifying."
+    )
     active = models.BooleanField(default=True)
+    version = models.PositiveIntegerField(default=0, help_text="The current criteria version.")
+    last_evaluated_on = models.DateField(null=True, blank=True)
 
     class Meta:
         ordering = ["name"]
@@ -28,10 +33,9 @@ class Tier(TenantOwnedModel):
     program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="tiers")
     key = models.CharField(max_length=64, validators=[partner_type_validator])
     name = models.CharField(max_length=100)
-    rank = models.PositiveIntegerField(
-        validators=[MinValueValidator(0)], help_text="0 is the entry tier; higher is better."
-    )
+    rank = models.PositiveIntegerField(help_text="0 is the entry tier; higher is better.")
     colour = models.CharField(max_length=7, default="#6b7280")
+    rule = models.JSONField(null=True, blank=True, help_text="null: every partner qualifies.")
 
     class Meta:
         ordering = ["program__name", "rank"]
@@ -43,22 +47,175 @@ class Tier(TenantOwnedModel):
         ]
 
     def __str__(self):
-        return f"{self.name} ({self.program.name})" if self.program_id else self.name
+        return self.name
 
     def is_reached_by(self, tier: "Tier | None") -> bool:
         """Whether a partner holding `tier` has reached this tier of the same program."""
         return tier is not None and tier.program_id == self.program_id and tier.rank >= self.rank
 
 
+class BenefitKind(models.TextChoices):
+    DISCOUNT = "discount", "Discount"
+    REBATE = "rebate", "Rebate"
+    MDF = "mdf", "Market development funds"
+    SUPPORT = "support", "Priority support"
+    TRAINING = "training", "Exclusive training"
+    MARKETING = "marketing", "Marketing"
+    EARLY_ACCESS = "early_access", "Early access"
+    OTHER = "other", "Other"
+
+
+class Benefit(TenantOwnedModel):
+    tier = models.ForeignKey(Tier, on_delete=models.CASCADE, related_name="benefits")
+    position = models.PositiveIntegerField(default=0)
+    title = models.CharField(max_length=200)
+    kind = models.CharField(max_length=16, choices=BenefitKind.choices, default=BenefitKind.OTHER)
+    value = models.CharField(
+        max_length=100, blank=True, help_text="e.g. “12 %” or “$10,000 a year”"
+    )
+    description = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["tier", "position"]
+
+    def __str__(self):
+        return self.title
+
+
 class Placement(TenantOwnedModel):
-    """The tier a partner holds now."""
+    """Where a partner stands in its program now, and why."""
 
     partner = models.OneToOneField(
         "partners.Partner", on_delete=models.CASCADE, related_name="placement"
     )
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, null=True, related_name="+")
     tier = models.ForeignKey(
         Tier, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    qualified_tier = models.ForeignKey(
+        Tier, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    at_risk_since = models.DateField(null=True, blank=True)
+    override_tier = models.ForeignKey(
+        Tier, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    override_until = models.DateField(null=True, blank=True)
+    override_reason = models.TextField(blank=True)
+    override_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    evaluated_on = models.DateField(null=True, blank=True)
+    version = models.PositiveIntegerField(null=True, blank=True)
+    explanation = models.JSONField(default=dict, blank=True)
+    # The standing before the evaluation of `evaluated_on`, so that running that date again
+    # starts from the same place: {"tier": id or None, "at_risk_since": "YYYY-MM-DD" or None}.
+    before_evaluation = models.JSONField(default=dict, blank=True)
 
     def __str__(self):
         return f"{self.partner}: {self.tier or 'no tier'}"
+
+    def grace_ends_on(self) -> datetime.date | None:
+        if self.at_risk_since is None or self.program is None:
+            return None
+        return self.at_risk_since + datetime.timedelta(days=self.program.grace_days)
+
+    @property
+    def override_active(self) -> bool:
+        return bool(
+            self.override_tier_id
+            and self.override_until
+            and self.evaluated_on
+            and self.evaluated_on < self.override_until
+        )
+
+
+class ChangeReason(models.TextChoices):
+    PROMOTION = "promotion", "Promotion"
+    DEMOTION = "demotion", "Demotion"
+    GRACE_EXPIRY = "grace_expiry", "Grace period ended"
+    OVERRIDE = "override", "Override"
+    AT_RISK = "at_risk", "At risk"
+
+
+class PlacementChange(TenantOwnedModel):
+    """A change of tier (or a partner becoming at risk). Written once, never rewritten."""
+
+    partner = models.ForeignKey("partners.Partner", on_delete=models.CASCADE, related_name="+")
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="+")
+    from_tier = models.ForeignKey(Tier, on_delete=models.PROTECT, null=True, related_name="+")
+    to_tier = models.ForeignKey(Tier, on_delete=models.PROTECT, null=True, related_name="+")
+    on = models.DateField()
+    reason = models.CharField(max_length=16, choices=ChangeReason.choices)
+    version = models.PositiveIntegerField()
+    takes_effect_on = models.DateField(
+        null=True, blank=True, help_text="For at-risk: the grace end."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-on", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["partner", "on", "from_tier", "to_tier", "reason"],
+                name="placement_change_once",
+                nulls_distinct=False,
+            )
+        ]
+        indexes = [models.Index(fields=["program", "on"], name="placement_change_by_day")]
+
+
+class CriteriaVersion(TenantOwnedModel):
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    snapshot = models.JSONField(help_text="The program in the load_program format.")
+    changes = models.JSONField(default=list, help_text="Readable lines: what changed.")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["program", "number"], name="criteria_version_once")
+        ]
+
+
+class RunStatus(models.TextChoices):
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    SKIPPED = "skipped", "Skipped"
+    FAILED = "failed", "Failed"
+
+
+class RecalculationRun(TenantOwnedModel):
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="runs")
+    as_of = models.DateField()
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    status = models.CharField(max_length=16, choices=RunStatus.choices, default=RunStatus.RUNNING)
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    summary = models.JSONField(default=dict, blank=True)
+    message = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-pk"]
+
+
+class Notice(TenantOwnedModel):
+    """An in-app notice for one person, once per event."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    event = models.CharField(max_length=200)
+    text = models.TextField()
+    link = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "user", "event"], name="notice_once")
+        ]

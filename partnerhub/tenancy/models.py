@@ -1,3 +1,4 @@
+import datetime
 import secrets
 import zoneinfo
 
@@ -26,6 +27,9 @@ class Tenant(models.Model):
     name = models.CharField(max_length=200)
     time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
     currency = models.CharField(max_length=3, default="EUR", validators=[currency_code_validator])
+    nightly_run_at = models.TimeField(
+        default=datetime.time(2, 0), help_text="Local time of the nightly tier recalculation."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -7,6 +7,7 @@ from django_scopes import scope
 from partnerhub.csvfiles import FileRejected
 from partners.models import Partner
 from partners.services import partner_import_csv
+from tiers.models import Program
 
 
 def import_csv(world, text: str, *, encoding="utf-8"):
@@ -21,10 +22,15 @@ def rejection_lines(world, text: str, **kwargs) -> list[str]:
 
 def partners_of(world) -> dict[str, tuple]:
     with scope(tenant=world.tenant):
-        return {p.ref: (p.name, p.program_key, p.type, p.region) for p in Partner.objects.all()}
+        return {
+            p.ref: (p.name, p.program.key if p.program else "", p.type, p.region)
+            for p in Partner.objects.select_related("program")
+        }
 
 
 def test_new_refs_are_created_and_known_refs_updated(acme, globex):
+    with scope(tenant=acme.tenant):
+        Program.objects.create(tenant=acme.tenant, key="gold-program", name="Gold")
     globex_before = partners_of(globex)
     result = import_csv(
         acme,
@@ -86,7 +92,7 @@ def test_a_bad_file_names_every_problem_with_its_line_and_writes_nothing(acme):
         "line 5: type “Value Added Reseller!” is not a short key (lowercase letters, digits, - and _)",
         "line 6: ref “P-001” already appears on line 2",
         "line 7: has 4 values but the header has 5 columns",
-        "line 8: program “gold program” is not a program key",
+        "line 8: unknown program “gold program” (programs: none yet)",
     ]
     assert partners_of(acme) == before
 
