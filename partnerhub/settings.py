@@ -167,6 +167,11 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Static entries, synced into django-celery-beat's tables by beat; `expires` keeps a stale tick
 # from running once the next one is due.
 CELERY_BEAT_SCHEDULE = {
+    "nightly-tier-recalculation": {
+        "task": "tiers.tasks.recalculate_due_tenants",
+        "schedule": 60 * 15,  # each tenant runs once its local time passes Tenant.nightly_run_at
+        "options": {"expires": 60 * 14},
+    },
     "certification-expiry-reminders": {
         "task": "training.tasks.send_expiry_reminders_everywhere",
         "schedule": 60 * 60 * 6,

@@ -1,0 +1,353 @@
+"""Placing partners in tiers: the recalculation, overrides, criteria versions, programs as files."""
+
+import datetime
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from partners.models import Partner
+
+from .engine import (
+    DEMOTION,
+    GRACE_EXPIRY,
+    OVERRIDE,
+    PROMOTION,
+    PartnerFacts,
+    Standing,
+    place,
+    qualified_tier,
+)
+from .models import (
+    ChangeReason,
+    Placement,
+    PlacementChange,
+    Program,
+    RecalculationRun,
+    Tier,
+)
+from .selectors import program_facts, program_tier_rules
+
+RUN_LOCK_NAMESPACE = 4_202  # pg_try_advisory_xact_lock(namespace, program id)
+NO_FACTS = PartnerFacts()
+
+
+class RecalculationRefused(Exception):
+    """The run cannot go ahead (an earlier date, another run in progress); nothing changed."""
+
+
+@dataclass(frozen=True)
+class PlannedChange:
+    partner_id: int
+    partner_ref: str
+    from_tier: str | None
+    to_tier: str | None
+    reason: str
+    takes_effect_on: datetime.date | None = None
+
+
+@dataclass
+class RunSummary:
+    as_of: datetime.date
+    evaluated: int = 0
+    promoted: int = 0
+    demoted: int = 0
+    newly_at_risk: int = 0
+    overridden: int = 0
+    unchanged: int = 0
+    changes: list[PlannedChange] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {
+            "as_of": self.as_of.isoformat(),
+            "evaluated": self.evaluated,
+            "promoted": self.promoted,
+            "demoted": self.demoted,
+            "newly_at_risk": self.newly_at_risk,
+            "overridden": self.overridden,
+            "unchanged": self.unchanged,
+        }
+
+
+Progress = Callable[[int, int], None]
+
+
+def placements_recalculate(
+    *,
+    program: Program,
+    as_of: datetime.date,
+    dry_run: bool = False,
+    progress: Progress | None = None,
+) -> RunSummary:
+    """Place every partner of `program` on `as_of`, in one transaction.
+
+    Refuses a date before the program's last evaluation; the same date again starts from the
+    standing each partner had before that date, so a repeated or crashed-and-retried run ends
+    exactly where one clean run would. One run per program at a time (an advisory lock).
+    """
+    with transaction.atomic():
+        _lock_program_run(program)
+        program = Program.objects.select_for_update().get(pk=program.pk)
+        if program.last_evaluated_on and as_of < program.last_evaluated_on:
+            raise RecalculationRefused(
+                f"{as_of:%Y-%m-%d} is before this program's last evaluation "
+                f"({program.last_evaluated_on:%Y-%m-%d}); evaluations only move forward."
+            )
+        summary = _evaluate_program(program, as_of, dry_run=dry_run, progress=progress)
+        if dry_run:
+            transaction.set_rollback(True)
+        else:
+            program.last_evaluated_on = as_of
+            program.save(update_fields=["last_evaluated_on"])
+            _notify_on_commit(program, as_of, summary.changes)
+    return summary
+
+
+def _lock_program_run(program: Program) -> None:
+    if connection.vendor != "postgresql":
+        return  # SQLite serialises writers itself
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", [RUN_LOCK_NAMESPACE, program.pk])
+        if not cursor.fetchone()[0]:
+            raise RecalculationRefused(f"A recalculation of {program.name} is already running.")
+
+
+def _evaluate_program(program, as_of, *, dry_run, progress) -> RunSummary:
+    tiers, rules = program_tier_rules(program)
+    tier_by_key = {tier.key: tier for tier in tiers}
+    tier_by_id = {tier.pk: tier for tier in tiers}
+    rule_by_key = {rule.key: rule for rule in rules}
+    facts = program_facts(program=program, rules=rules, on=as_of)
+    partners = list(
+        Partner.objects.filter(program=program).order_by("ref").values_list("pk", "ref")
+    )
+    placements = {p.partner_id: p for p in Placement.objects.filter(partner__program=program)}
+
+    summary = RunSummary(as_of=as_of)
+    to_create, to_update, history = [], [], []
+    for done, (partner_id, ref) in enumerate(partners, start=1):
+        placement = placements.get(partner_id)
+        if placement is None:
+            placement = Placement(tenant_id=program.tenant_id, partner_id=partner_id)
+            to_create.append(placement)
+        else:
+            to_update.append(placement)
+        standing = _standing_before(placement, program, as_of, tier_by_id)
+        partner_facts = facts.get(partner_id, NO_FACTS)
+        qualified, decisions = qualified_tier(rules, partner_facts)
+        override = tier_by_id.get(placement.override_tier_id)
+        move = place(
+            current=standing,
+            qualified=qualified,
+            override=rule_by_key[override.key] if override else None,
+            override_until=placement.override_until,
+            grace_days=program.grace_days,
+            on=as_of,
+        )
+        _apply(placement, program, as_of, standing, move, qualified, decisions, tier_by_key)
+        summary.evaluated += 1
+        change = _record(
+            summary, history, placement, program, as_of, ref, standing, move, tier_by_key
+        )
+        if change is None:
+            summary.unchanged += 1
+        if progress and done % 5_000 == 0:
+            progress(done, len(partners))
+
+    if not dry_run:
+        Placement.objects.bulk_create(to_create, batch_size=5_000)
+        Placement.objects.bulk_update(to_update, PLACEMENT_FIELDS, batch_size=5_000)
+        PlacementChange.objects.bulk_create(history, batch_size=5_000, ignore_conflicts=True)
+    return summary
+
+
+PLACEMENT_FIELDS = [
+    "program",
+    "tier",
+    "qualified_tier",
+    "at_risk_since",
+    "evaluated_on",
+    "version",
+    "explanation",
+    "before_evaluation",
+]
+
+
+def _standing_before(placement, program, as_of, tier_by_id) -> Standing:
+    """The standing to evaluate from: before `as_of` if that date was evaluated already."""
+    if placement.program_id not in (None, program.pk):
+        return Standing()  # the partner moved program: it starts afresh
+    if placement.evaluated_on == as_of and placement.before_evaluation:
+        before = placement.before_evaluation
+        tier = tier_by_id.get(before.get("tier"))
+        since = before.get("at_risk_since")
+        return Standing(
+            tier.key if tier else None,
+            tier.rank if tier else None,
+            datetime.date.fromisoformat(since) if since else None,
+        )
+    tier = tier_by_id.get(placement.tier_id)
+    return Standing(
+        tier.key if tier else None, tier.rank if tier else None, placement.at_risk_since
+    )
+
+
+def _apply(placement, program, as_of, standing, move, qualified, decisions, tier_by_key) -> None:
+    if placement.evaluated_on != as_of or not placement.before_evaluation:
+        before_tier = tier_by_key.get(standing.tier)
+        placement.before_evaluation = {
+            "tier": before_tier.pk if before_tier else None,
+            "at_risk_since": standing.at_risk_since.isoformat() if standing.at_risk_since else None,
+        }
+    new_tier = tier_by_key.get(move.standing.tier)
+    placement.program = program
+    placement.tier = new_tier
+    placement.qualified_tier = tier_by_key.get(qualified.key) if qualified else None
+    placement.at_risk_since = move.standing.at_risk_since
+    placement.evaluated_on = as_of
+    placement.version = program.version
+    placement.explanation = {
+        "version": program.version,
+        "on": as_of.isoformat(),
+        "qualified": qualified.key if qualified else None,
+        "tiers": {
+            key: [decision.held, [[_text(c.value), c.held] for c in decision.conditions]]
+            for key, decision in decisions.items()
+        },
+    }
+
+
+def _text(value) -> str | None:
+    return None if value is None else format(value, "f")
+
+
+def _record(summary, history, placement, program, as_of, ref, standing, move, tier_by_key):
+    """Count the move and queue its history row; None when the partner stays as it was."""
+    before = tier_by_key.get(standing.tier)
+    if move.became_at_risk:
+        grace_end = as_of + datetime.timedelta(days=program.grace_days)
+        summary.newly_at_risk += 1
+        reason, after, takes_effect_on = ChangeReason.AT_RISK, before, grace_end
+    elif move.reason is None:
+        return None
+    else:
+        if move.reason == PROMOTION:
+            summary.promoted += 1
+        elif move.reason in (DEMOTION, GRACE_EXPIRY):
+            summary.demoted += 1
+        elif move.reason == OVERRIDE:
+            summary.overridden += 1
+        reason, after, takes_effect_on = move.reason, tier_by_key.get(move.standing.tier), None
+    history.append(
+        PlacementChange(
+            tenant_id=program.tenant_id,
+            partner_id=placement.partner_id,
+            program=program,
+            from_tier=before,
+            to_tier=after,
+            on=as_of,
+            reason=reason,
+            version=program.version,
+            takes_effect_on=takes_effect_on,
+        )
+    )
+    change = PlannedChange(
+        placement.partner_id,
+        ref,
+        before.key if before else None,
+        after.key if after else None,
+        reason,
+        takes_effect_on,
+    )
+    summary.changes.append(change)
+    return change
+
+
+def _notify_on_commit(program, as_of, changes) -> None:
+    if not changes:
+        return
+    from .tasks import notify_placement_changes
+
+    payload = [
+        {
+            "partner_id": c.partner_id,
+            "from": c.from_tier,
+            "to": c.to_tier,
+            "reason": c.reason,
+            "takes_effect_on": c.takes_effect_on.isoformat() if c.takes_effect_on else None,
+        }
+        for c in changes
+    ]
+    transaction.on_commit(
+        lambda: notify_placement_changes.delay(
+            tenant_id=program.tenant_id,
+            program_id=program.pk,
+            on=as_of.isoformat(),
+            changes=payload,
+        )
+    )
+
+
+def run_record_start(
+    *, program: Program, as_of: datetime.date, started_by=None
+) -> RecalculationRun:
+    return RecalculationRun.objects.create(
+        tenant_id=program.tenant_id, program=program, as_of=as_of, started_by=started_by
+    )
+
+
+def run_record_finish(*, run: RecalculationRun, status: str, summary=None, message="") -> None:
+    run.status = status
+    run.summary = summary.as_dict() if summary else {}
+    run.message = message
+    run.finished_at = timezone.now()
+    run.save(update_fields=["status", "summary", "message", "finished_at"])
+
+
+# --- overrides -------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def placement_override(
+    *, partner: Partner, tier: Tier, until: datetime.date, reason: str, by, today: datetime.date
+) -> Placement:
+    """Hold `partner` at `tier` until `until` (exclusive), whatever its criteria say.
+
+    Takes effect at once; each evaluation before `until` keeps it; from `until` on, the rules
+    apply again from the overridden tier.
+    """
+    if partner.program_id is None or tier.program_id != partner.program_id:
+        raise ValueError(f"{tier.name} is not a tier of {partner.name}'s program.")
+    if until <= today:
+        raise ValueError("The override must end after today.")
+    if not reason.strip():
+        raise ValueError("Say why the tier is overridden.")
+    placement, _ = Placement.objects.select_for_update().get_or_create(
+        partner=partner, defaults={"tenant_id": partner.tenant_id, "program_id": partner.program_id}
+    )
+    program = partner.program
+    previous = placement.tier
+    placement.override_tier, placement.override_until = tier, until
+    placement.override_reason, placement.override_by = reason.strip(), by
+    placement.tier, placement.at_risk_since, placement.program = tier, None, program
+    placement.save()
+    if previous != tier:
+        PlacementChange.objects.get_or_create(
+            tenant_id=partner.tenant_id,
+            partner=partner,
+            program=program,
+            from_tier=previous,
+            to_tier=tier,
+            on=today,
+            reason=ChangeReason.OVERRIDE,
+            defaults={"version": program.version},
+        )
+    return placement
+
+
+def placement_override_clear(*, partner: Partner) -> None:
+    """End an override now; the next evaluation applies the rules again."""
+    Placement.objects.filter(partner=partner).update(
+        override_tier=None, override_until=None, override_reason="", override_by=None
+    )
