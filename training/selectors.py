@@ -39,15 +39,20 @@ def certified_people_count(
     """
     awards = CertificationAward.objects.filter(held_on(on))
     if partner_ids is not None:
-        awards = awards.filter(partner_id__in=list(partner_ids))
+        awards = awards.filter(partner_id__in=_ids_or_subquery(partner_ids))
     if certification_keys is not None:
-        awards = awards.filter(certification__key__in=list(certification_keys))
+        awards = awards.filter(certification__key__in=_ids_or_subquery(certification_keys))
     rows = (
         awards.values("partner_id", "certification__key")
         .annotate(people=Count(Lower("email"), distinct=True))
         .order_by()
     )
     return {(row["partner_id"], row["certification__key"]): row["people"] for row in rows}
+
+
+def _ids_or_subquery(values):
+    """A queryset stays a subquery (no id list on the wire); other iterables become a list."""
+    return values if isinstance(values, QuerySet) else list(values)
 
 
 def partner_tier(partner_id: int) -> Tier | None:

@@ -1,0 +1,204 @@
+"""Placement through the service on PostgreSQL: every branch of the rules."""
+
+import pytest
+from django_scopes import scope
+
+from tiers.models import Placement, Program
+from tiers.services import RecalculationRefused, placement_override, placements_recalculate
+
+from .conftest import TODAY, D, certify, history, load, set_values, tiers_now
+
+
+def run(world, on=TODAY, **kwargs):
+    with scope(tenant=world.tenant):
+        program = Program.objects.get(key="resell")
+        return placements_recalculate(program=program, as_of=on, **kwargs)
+
+
+def gold_facts(world, ref="P-001"):
+    set_values(world, ref, "revenue", {"2025-11": "150000", "2026-10": "100000"})
+    set_values(world, ref, "csat", {"2026-05": "4.2", "2026-10": "4.2"})
+    certify(world, ref, "a@p.test", "b@p.test")
+
+
+def test_partners_are_placed_in_the_highest_tier_whose_rule_holds(program, globex):
+    gold_facts(program, "P-001")
+    set_values(program, "P-002", "revenue", {"2026-01": "100000"})
+    summary = run(program)
+    assert tiers_now(program) == {
+        "P-001": ("gold", None),
+        "P-002": ("silver", None),
+        "P-003": ("registered", None),
+    }
+    assert (summary.evaluated, summary.promoted, summary.unchanged) == (3, 3, 0)
+    assert tiers_now(globex) == {}, "the other tenant's same refs are untouched"
+
+
+def test_the_window_spans_the_twelve_complete_months_before_the_date(program):
+    set_values(
+        program,
+        "P-001",
+        "revenue",
+        {
+            "2025-10": "500000",  # 13 months back: outside
+            "2025-11": "60000",  # first month of the window, across the year end
+            "2026-10": "39999.9999",  # last complete month
+            "2026-11": "500000",  # the current month: not complete, outside
+        },
+    )
+    run(program)
+    assert tiers_now(program)["P-001"] == ("registered", None), "99,999.9999 is not 100,000"
+    set_values(program, "P-001", "revenue", {"2026-10": "40000"})
+    run(program, on=D(2026, 11, 23))
+    assert tiers_now(program)["P-001"] == ("silver", None), "exactly 100,000 qualifies"
+
+
+def test_averages_and_certifications_are_exact(program):
+    gold_facts(program)
+    set_values(program, "P-001", "csat", {"2026-07": "4.19"})  # (4.2+4.2+4.19)/3 < 4.2
+    run(program)
+    assert tiers_now(program)["P-001"] == ("silver", None)
+    with scope(tenant=program.tenant):
+        placement = Placement.objects.get(partner__ref="P-001")
+    held, conditions = placement.explanation["tiers"]["gold"]
+    assert held is False
+    assert conditions[0] == ["250000.0000", True]
+    assert conditions[1][1] is False and conditions[1][0].startswith("4.19666")
+    assert conditions[2] == ["2", True]
+
+
+def test_the_same_date_again_changes_nothing_and_writes_no_duplicate(program):
+    gold_facts(program)
+    run(program)
+    before_tiers, before_history = tiers_now(program), history(program)
+    summary = run(program)
+    assert summary.promoted == 3, "the date is evaluated again from the standing before it"
+    assert tiers_now(program) == before_tiers
+    assert history(program) == before_history
+
+
+def test_running_a_date_again_after_a_correction_gives_what_one_clean_run_would(program):
+    gold_facts(program)
+    run(program)
+    set_values(program, "P-001", "revenue", {"2025-11": "1"})  # corrected: now only silver
+    run(program)
+    assert tiers_now(program)["P-001"] == ("silver", None)
+
+
+def test_an_earlier_date_is_refused(program):
+    run(program)
+    with pytest.raises(RecalculationRefused, match="before this program's last evaluation"):
+        run(program, on=D(2026, 11, 21))
+
+
+def test_a_dry_run_writes_nothing_and_lists_the_changes(program):
+    gold_facts(program)
+    summary = run(program, dry_run=True)
+    assert [(c.partner_ref, c.to_tier, c.reason) for c in summary.changes] == [
+        ("P-001", "gold", "promotion"),
+        ("P-002", "registered", "promotion"),
+        ("P-003", "registered", "promotion"),
+    ]
+    assert tiers_now(program) == {} and history(program) == []
+    with scope(tenant=program.tenant):
+        assert Program.objects.get(key="resell").last_evaluated_on is None
+
+
+def test_without_grace_a_partner_is_demoted_as_soon_as_it_stops_qualifying(program):
+    gold_facts(program)
+    run(program, on=D(2026, 11, 1))
+    run(program, on=D(2027, 1, 1))  # 2025-11 revenue fell out of the window
+    assert tiers_now(program)["P-001"] == ("silver", None)
+    assert ("P-001", D(2027, 1, 1), "gold", "silver", "demotion") in history(program)
+
+
+def test_grace_keeps_the_tier_then_demotes_to_the_tier_qualified_then(program):
+    load(program, grace_days=30)
+    gold_facts(program)
+    run(program, on=D(2026, 11, 1))
+    set_values(program, "P-001", "revenue", {"2025-11": "0", "2026-10": "0"})
+    run(program, on=D(2026, 11, 10))
+    assert tiers_now(program)["P-001"] == ("gold", D(2026, 11, 10))
+    run(program, on=D(2026, 12, 9))
+    assert tiers_now(program)["P-001"] == ("gold", D(2026, 11, 10)), "grace not over"
+    run(program, on=D(2026, 12, 10))
+    assert tiers_now(program)["P-001"] == ("registered", None), "two steps down at once"
+    assert [h for h in history(program) if h[0] == "P-001"] == [
+        ("P-001", D(2026, 11, 1), None, "gold", "promotion"),
+        ("P-001", D(2026, 11, 10), "gold", "gold", "at_risk"),
+        ("P-001", D(2026, 12, 10), "gold", "registered", "grace_expiry"),
+    ]
+
+
+def test_qualifying_again_during_grace_clears_the_risk(program):
+    load(program, grace_days=30)
+    gold_facts(program)
+    run(program, on=D(2026, 11, 1))
+    set_values(program, "P-001", "csat", {"2026-10": "1"})
+    run(program, on=D(2026, 11, 5))
+    assert tiers_now(program)["P-001"][1] == D(2026, 11, 5)
+    set_values(program, "P-001", "csat", {"2026-10": "5"})
+    run(program, on=D(2026, 11, 6))
+    assert tiers_now(program)["P-001"] == ("gold", None)
+
+
+def test_an_override_holds_until_its_date_then_the_rules_apply(program):
+    run(program, on=D(2026, 11, 1))
+    with scope(tenant=program.tenant):
+        partner = program.partners["P-002"]
+        partner.refresh_from_db()
+        gold = partner.program.tiers.get(key="gold")
+        placement_override(
+            partner=partner,
+            tier=gold,
+            until=D(2026, 12, 1),
+            reason="Strategic launch partner",
+            by=program.manager.user,
+            today=D(2026, 11, 2),
+        )
+    assert tiers_now(program)["P-002"] == ("gold", None)
+    run(program, on=D(2026, 11, 30))
+    assert tiers_now(program)["P-002"] == ("gold", None)
+    run(program, on=D(2026, 12, 1))
+    assert tiers_now(program)["P-002"] == ("registered", None), "override ended; grace 0 demotes"
+    assert ("P-002", D(2026, 11, 2), "registered", "gold", "override") in history(program)
+
+
+def test_the_run_makes_the_same_queries_for_3_or_83_partners(program, django_assert_num_queries):
+    """Set-based: no query per partner (bulk writes go in batches of 5,000)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.factories import PartnerFactory
+
+    def add_partners(prefix):
+        with scope(tenant=program.tenant):
+            program_obj = Program.objects.get(key="resell")
+            for n in range(40):
+                PartnerFactory(tenant=program.tenant, ref=f"{prefix}-{n}", program=program_obj)
+
+    gold_facts(program)
+    run(program, on=D(2026, 11, 1))
+    add_partners("X")
+    with CaptureQueriesContext(connection) as with_43:
+        run(program, on=D(2026, 11, 2))
+    add_partners("Y")
+    with django_assert_num_queries(len(with_43.captured_queries)):
+        run(program, on=D(2026, 11, 3))
+
+
+def test_sql_and_python_facts_agree(program):
+    from tiers.selectors import _window_stats_python, _window_stats_sql, program_tier_rules
+
+    gold_facts(program)
+    set_values(program, "P-002", "revenue", {"2025-12": "-5", "2026-02": "7.5"})
+    with scope(tenant=program.tenant):
+        program_obj = Program.objects.get(key="resell")
+        from metrics.models import Metric
+
+        ids = dict(Metric.objects.values_list("key", "pk"))
+        wanted = [("csat", 6), ("revenue", 12), ("revenue", 3)]
+        assert sorted(_window_stats_sql(program_obj, wanted, ids, TODAY)) == sorted(
+            _window_stats_python(program_obj, wanted, ids, TODAY)
+        )
+        assert program_tier_rules(program_obj)[1][2].key == "gold"

@@ -1,0 +1,50 @@
+import datetime
+
+from django.core.management.base import CommandError
+
+from partnerhub.tenancy.management.tenant_command import TenantCommand
+from partners.models import Partner
+from tiers.models import Tier
+from tiers.services import placement_override, placement_override_clear
+
+
+class Command(TenantCommand):
+    help = "Hold a partner at a tier until a date (exclusive), or --clear the override."
+
+    def add_arguments(self, parser):
+        super().add_arguments(parser)
+        parser.add_argument("--partner", required=True, metavar="REF")
+        parser.add_argument("--tier", metavar="KEY")
+        parser.add_argument("--until", metavar="YYYY-MM-DD")
+        parser.add_argument("--reason", default="")
+        parser.add_argument("--clear", action="store_true")
+
+    def handle_tenant(self, tenant, *, partner, tier, until, reason, clear, **options):
+        found = Partner.objects.select_related("program").filter(ref=partner).first()
+        if found is None:
+            raise CommandError(f"No partner “{partner}” in {tenant.slug}.")
+        if clear:
+            placement_override_clear(partner=found)
+            self.stdout.write(f"Override of {partner} cleared.")
+            return
+        if not (tier and until and reason):
+            raise CommandError("--tier, --until and --reason are required (or --clear).")
+        target = Tier.objects.filter(program_id=found.program_id, key=tier).first()
+        if target is None:
+            raise CommandError(f"No tier “{tier}” in {partner}'s program.")
+        try:
+            day = datetime.date.fromisoformat(until)
+        except ValueError:
+            raise CommandError(f"“{until}” is not a date written YYYY-MM-DD.") from None
+        try:
+            placement_override(
+                partner=found,
+                tier=target,
+                until=day,
+                reason=reason,
+                by=None,
+                today=tenant.local_today(),
+            )
+        except ValueError as error:
+            raise CommandError(str(error)) from None
+        self.stdout.write(f"{partner} held at {target.name} until {day}.")
