@@ -1,0 +1,169 @@
+import json
+import re
+from io import StringIO
+
+import pytest
+from django.core import mail
+from django.core.management import CommandError, call_command
+from django_scopes import scope
+
+from metrics.models import Metric
+from partners.models import Partner
+from tiers.models import CriteriaVersion, Notice, Program
+
+from .conftest import PROGRAM, set_values
+
+
+def command(*args) -> str:
+    out = StringIO()
+    call_command(*args, stdout=out)
+    return out.getvalue()
+
+
+def write(tmp_path, data, name="program.json"):
+    path = tmp_path / name
+    path.write_text(json.dumps(data))
+    return path
+
+
+def test_loading_the_same_file_twice_changes_nothing(acme, tmp_path):
+    path = write(tmp_path, PROGRAM)
+    assert (
+        command("load_program", "--tenant", "acme", str(path))
+        == "Program resell now at criteria version 1.\n"
+    )
+    assert command("load_program", "--tenant", "acme", str(path)) == "Program resell unchanged.\n"
+    with scope(tenant=acme.tenant):
+        assert CriteriaVersion.objects.count() == 1
+        assert {
+            m.key for m in __import__("metrics.models", fromlist=["Metric"]).Metric.objects.all()
+        } == {"revenue", "csat"}
+
+
+def test_export_program_writes_what_load_program_reads(acme, tmp_path):
+    command("load_program", "--tenant", "acme", str(write(tmp_path, PROGRAM)))
+    exported = json.loads(command("export_program", "--tenant", "acme", "--program", "resell"))
+    assert exported["tiers"][2]["rule"]["all"][1] == {
+        "metric": "csat",
+        "agg": "avg",
+        "window": 6,
+        "op": ">=",
+        "value": "4.2",
+    }
+    again = write(tmp_path, exported, "again.json")
+    assert command("load_program", "--tenant", "acme", str(again)) == "Program resell unchanged.\n"
+
+
+def test_a_changed_rule_makes_a_new_version_with_a_readable_diff(acme, tmp_path):
+    command("load_program", "--tenant", "acme", str(write(tmp_path, PROGRAM)))
+    changed = json.loads(json.dumps(PROGRAM))
+    changed["tiers"][1]["rule"]["value"] = 120000
+    changed["grace_days"] = 30
+    assert "criteria version 2" in command(
+        "load_program", "--tenant", "acme", str(write(tmp_path, changed))
+    )
+    with scope(tenant=acme.tenant):
+        version = CriteriaVersion.objects.get(number=2)
+    assert version.changes == [
+        "Grace period: 0 → 30 days.",
+        "Tier silver rule: sum of revenue over 12 months >= 100000 → sum of revenue over 12 months >= 120000.",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            lambda p: p["tiers"][2]["rule"]["all"][1].update(window=48),
+            "tier gold: rule.all[1].window: must be a whole number from 1 to 36",
+        ),
+        (
+            lambda p: p["tiers"][1].update(
+                rule={"metric": "revenue", "agg": "total", "window": 12, "op": ">=", "value": 1}
+            ),
+            "tier silver: rule.agg: must be one of sum, avg, min, max, latest, count",
+        ),
+        (
+            lambda p: p["tiers"][1].update(rank=0),
+            "tier silver: its key or rank repeats another tier's.",
+        ),
+        (lambda p: p.update(grace_days=-1), "“grace_days” must be a whole number ≥ 0."),
+    ],
+)
+def test_a_file_with_a_bad_rule_is_refused_whole(acme, tmp_path, change, message):
+    data = json.loads(json.dumps(PROGRAM))
+    change(data)
+    with pytest.raises(CommandError, match=re.escape(message)):
+        command("load_program", "--tenant", "acme", str(write(tmp_path, data)))
+    with scope(tenant=acme.tenant):
+        assert not Program.objects.exists()
+
+
+def test_a_file_that_is_not_json_is_named(acme, tmp_path):
+    path = tmp_path / "broken.json"
+    path.write_text("{not json")
+    with pytest.raises(CommandError, match="broken.json is not valid JSON"):
+        command("load_program", "--tenant", "acme", str(path))
+
+
+def test_recalculate_prints_a_summary_and_dry_run_lists_changes(acme, tmp_path):
+    command("load_program", "--tenant", "acme", str(write(tmp_path, PROGRAM)))
+    with scope(tenant=acme.tenant):
+        Partner.objects.update(program=Program.objects.get())
+    set_values(acme, "P-002", "revenue", {"2026-01": "100000"})
+    dry = command("recalculate_tiers", "--tenant", "acme", "--as-of", "2026-11-22", "--dry-run")
+    assert (
+        "resell on 2026-11-22: 3 partners evaluated, 3 promoted, 0 demoted, 0 newly at risk" in dry
+    )
+    assert "  Would change P-002: - → silver (promotion)" in dry
+    out = command("recalculate_tiers", "--tenant", "acme", "--as-of", "2026-11-22")
+    assert "3 promoted" in out
+    placements = command("export_placements", "--tenant", "acme")
+    assert placements == (
+        "partner_ref,tier,qualified_tier,at_risk_since,override_until\n"
+        "P-001,registered,registered,,\n"
+        "P-002,silver,silver,,\n"
+        "P-003,registered,registered,,\n"
+    )
+    with pytest.raises(CommandError, match="before this program's last evaluation"):
+        command("recalculate_tiers", "--tenant", "acme", "--as-of", "2026-11-21")
+    with pytest.raises(CommandError, match="“22/11/2026” is not a date"):
+        command("recalculate_tiers", "--tenant", "acme", "--as-of", "22/11/2026")
+
+
+def test_override_tier_and_clear(acme, tmp_path):
+    command("load_program", "--tenant", "acme", str(write(tmp_path, PROGRAM)))
+    with scope(tenant=acme.tenant):
+        Partner.objects.update(program=Program.objects.get())
+    args = ["override_tier", "--tenant", "acme", "--partner", "P-003"]
+    assert "P-003 held at Gold until 2099-01-01." in command(
+        *args, "--tier", "gold", "--until", "2099-01-01", "--reason", "Launch"
+    )
+    assert (
+        command("export_placements", "--tenant", "acme").splitlines()[3]
+        == "P-003,gold,,,2099-01-01"
+    )
+    with pytest.raises(CommandError, match="No tier “platinum”"):
+        command(*args, "--tier", "platinum", "--until", "2099-01-01", "--reason", "x")
+    with pytest.raises(CommandError, match="--tier, --until and --reason are required"):
+        command(*args, "--tier", "gold")
+    assert "cleared" in command(*args, "--clear")
+    assert command("export_placements", "--tenant", "acme").splitlines()[3] == "P-003,gold,,,"
+
+
+def test_tier_changes_notify_partner_users_and_the_account_manager_once(
+    acme, tmp_path, django_capture_on_commit_callbacks
+):
+    command("load_program", "--tenant", "acme", str(write(tmp_path, PROGRAM)))
+    with scope(tenant=acme.tenant):
+        Partner.objects.update(program=Program.objects.get())
+    set_values(acme, "P-001", "revenue", {"2026-01": "100000"})
+    with django_capture_on_commit_callbacks(execute=True):
+        command("recalculate_tiers", "--tenant", "acme", "--as-of", "2026-11-22")
+    with django_capture_on_commit_callbacks(execute=True):
+        command("recalculate_tiers", "--tenant", "acme", "--as-of", "2026-11-22")
+    p001 = [m for m in mail.outbox if "Acme P-001" in m.subject]
+    assert sorted(m.to[0] for m in p001) == ["manager@acme.test", "partner@acme.test"]
+    assert "moved up from no tier to silver" in p001[0].body
+    with scope(tenant=acme.tenant):
+        assert Notice.objects.filter(user=acme.partner_user.user).count() == 1
