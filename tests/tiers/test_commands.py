@@ -7,7 +7,6 @@ from django.core import mail
 from django.core.management import CommandError, call_command
 from django_scopes import scope
 
-from metrics.models import Metric
 from partners.models import Partner
 from tiers.models import CriteriaVersion, Notice, Program
 
