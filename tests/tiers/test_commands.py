@@ -101,7 +101,7 @@ def test_a_file_with_a_bad_rule_is_refused_whole(acme, tmp_path, change, message
 def test_a_file_that_is_not_json_is_named(acme, tmp_path):
     path = tmp_path / "broken.json"
     path.write_text("{not json")
-    with pytest.raises(CommandError, match="broken.json is not valid JSON"):
+    with pytest.raises(CommandError, match=re.escape("broken.json is not valid JSON")):
         command("load_program", "--tenant", "acme", str(path))
 
 
