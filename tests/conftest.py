@@ -4,13 +4,16 @@ Tests get `acme` and `globex` (the same shape), and assert the other one is unto
 """
 
 import os
+import time
 from dataclasses import dataclass
 
 import pytest
+from celery.contrib.testing.worker import start_worker
 from django.core.cache import cache
 from django.test import Client
 from django_scopes import scope, scopes_disabled
 
+from partnerhub.celery import app as celery_app
 from partnerhub.tenancy.models import Membership, Role, Tenant
 from partners.models import Partner
 
@@ -91,3 +94,37 @@ def unscoped():
     """For assertions that look at every tenant's rows at once."""
     with scopes_disabled():
         yield
+
+
+@pytest.fixture
+def redis_worker(settings, worker_id, request):
+    """An in-process worker consuming its own queue on the Redis broker from REDIS_URL.
+
+    Two threads when the test is marked `two_worker_threads`, for tasks that must overlap."""
+    assert settings.CELERY_BROKER_URL.startswith("redis://"), "tests need the real broker"
+    queue = f"partnerhub-test-{worker_id}"
+    previous = celery_app.conf.task_always_eager, celery_app.conf.task_default_queue
+    celery_app.conf.task_always_eager = False
+    celery_app.conf.task_default_queue = queue
+    try:
+        threads = request.node.get_closest_marker("two_worker_threads") is not None
+        with start_worker(
+            celery_app,
+            pool="threads" if threads else "solo",
+            concurrency=2 if threads else 1,
+            perform_ping_check=False,
+            queues=[queue],
+            shutdown_timeout=10,
+        ) as worker:
+            yield worker
+    finally:
+        celery_app.conf.task_always_eager, celery_app.conf.task_default_queue = previous
+
+
+def wait_for(condition, *, seconds=20):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return False

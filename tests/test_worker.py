@@ -1,43 +1,15 @@
 """A real Celery worker takes tasks from the real Redis broker and runs them in the tenant's scope."""
 
-import time
-
 import pytest
-from celery.contrib.testing.worker import start_worker
 from celery.signals import task_failure
 from django.core import mail
 
-from partnerhub.celery import app as celery_app
 from partnerhub.tenancy.services import invitation_create
 from partnerhub.tenancy.tasks import send_invitation_email
 
+from .conftest import wait_for
+
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def redis_worker(settings, worker_id):
-    """An in-process worker consuming its own queue on the Redis broker from REDIS_URL."""
-    assert settings.CELERY_BROKER_URL.startswith("redis://"), "tests need the real broker"
-    queue = f"partnerhub-test-{worker_id}"
-    previous = celery_app.conf.task_always_eager, celery_app.conf.task_default_queue
-    celery_app.conf.task_always_eager = False
-    celery_app.conf.task_default_queue = queue
-    try:
-        with start_worker(
-            celery_app, pool="solo", perform_ping_check=False, queues=[queue], shutdown_timeout=10
-        ) as worker:
-            yield worker
-    finally:
-        celery_app.conf.task_always_eager, celery_app.conf.task_default_queue = previous
-
-
-def wait_for(condition, *, seconds=20):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def test_an_invitation_email_is_sent_by_the_worker_after_commit(acme, redis_worker):

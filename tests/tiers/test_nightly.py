@@ -1,0 +1,92 @@
+"""The nightly recalculation on a real worker, real Redis and real PostgreSQL."""
+
+import datetime
+
+import pytest
+from django.db import connection
+from django_scopes import scope
+
+from partnerhub.tenancy.models import Tenant
+from tiers.models import Program, RecalculationRun
+from tiers.tasks import recalculate_due_tenants, recalculate_program
+
+from ..conftest import wait_for
+from .conftest import history, load, set_values, tiers_now
+
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def program(acme, globex):
+    acme.program = load(acme)
+    set_values(acme, "P-002", "revenue", {"2026-01": "100000"})
+    Tenant.objects.update(nightly_run_at=datetime.time(0, 0))  # due whenever the test runs
+    return acme
+
+
+def runs(world):
+    with scope(tenant=world.tenant):
+        return list(RecalculationRun.objects.order_by("pk").values_list("status", "as_of"))
+
+
+def test_the_nightly_tick_runs_each_tenant_on_its_own_date(program, globex, redis_worker):
+    load(globex)
+    recalculate_due_tenants.delay()
+    assert wait_for(lambda: runs(program) and runs(globex) and runs(program)[-1][0] != "running")
+    assert wait_for(lambda: runs(globex)[-1][0] != "running")
+    assert runs(program) == [("done", program.tenant.local_today())]
+    assert runs(globex) == [("done", globex.tenant.local_today())]
+    assert tiers_now(program)["P-002"] == ("silver", None)
+    recalculate_due_tenants.delay()  # a second tick the same night finds nothing to do
+    assert not wait_for(lambda: len(runs(program)) > 1, seconds=2)
+
+
+def test_a_crash_in_the_middle_leaves_nothing_and_a_retry_ends_as_one_clean_run(
+    program, redis_worker
+):
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE FUNCTION crash_on_placement() RETURNS trigger AS $$ BEGIN "
+            "RAISE EXCEPTION 'simulated crash'; END $$ LANGUAGE plpgsql"
+        )
+        cursor.execute(
+            "CREATE TRIGGER crash AFTER INSERT ON tiers_placementchange "
+            "FOR EACH ROW EXECUTE FUNCTION crash_on_placement()"
+        )
+    as_of = "2026-11-22"
+    with scope(tenant=program.tenant):
+        program_id = Program.objects.get(key="resell").pk
+    recalculate_program.delay(tenant_id=program.tenant.pk, program_id=program_id, as_of=as_of)
+    assert wait_for(lambda: runs(program) and runs(program)[-1][0] == "failed")
+    assert tiers_now(program) == {} and history(program) == [], "the whole run rolled back"
+
+    crash_while_writing_history()
+    recalculate_program.delay(tenant_id=program.tenant.pk, program_id=program_id, as_of=as_of)
+    assert wait_for(lambda: runs(program)[-1][0] == "done")
+    assert tiers_now(program) == {
+        "P-001": ("registered", None),
+        "P-002": ("silver", None),
+        "P-003": ("registered", None),
+    }
+    assert len(history(program)) == 3
+
+
+@pytest.mark.two_worker_threads
+def test_two_runs_at_once_end_as_one_clean_run(program, redis_worker):
+    with scope(tenant=program.tenant):
+        program_id = Program.objects.get(key="resell").pk
+    for _ in range(2):
+        recalculate_program.delay(
+            tenant_id=program.tenant.pk, program_id=program_id, as_of="2026-11-22"
+        )
+    assert wait_for(
+        lambda: len(runs(program)) == 2 and all(s != "running" for s, _ in runs(program))
+    )
+    statuses = sorted(status for status, _ in runs(program))
+    assert statuses in (["done", "done"], ["done", "skipped"])
+    assert tiers_now(program) == {
+        "P-001": ("registered", None),
+        "P-002": ("silver", None),
+        "P-003": ("registered", None),
+    }
+    assert len(history(program)) == 3, "no duplicate history"
