@@ -41,9 +41,9 @@ def test_the_nightly_tick_runs_each_tenant_on_its_own_date(program, globex, redi
     assert not wait_for(lambda: len(runs(program)) > 1, seconds=2)
 
 
-def test_a_crash_in_the_middle_leaves_nothing_and_a_retry_ends_as_one_clean_run(
-    program, redis_worker
-):
+@pytest.fixture
+def crash_while_writing_history():
+    """PostgreSQL itself fails the run after the placements are written, before the history."""
     with connection.cursor() as cursor:
         cursor.execute(
             "CREATE FUNCTION crash_on_placement() RETURNS trigger AS $$ BEGIN "
@@ -53,6 +53,19 @@ def test_a_crash_in_the_middle_leaves_nothing_and_a_retry_ends_as_one_clean_run(
             "CREATE TRIGGER crash AFTER INSERT ON tiers_placementchange "
             "FOR EACH ROW EXECUTE FUNCTION crash_on_placement()"
         )
+
+    def end_the_crashes():
+        with connection.cursor() as cursor:
+            cursor.execute("DROP TRIGGER IF EXISTS crash ON tiers_placementchange")
+            cursor.execute("DROP FUNCTION IF EXISTS crash_on_placement()")
+
+    yield end_the_crashes
+    end_the_crashes()
+
+
+def test_a_crash_in_the_middle_leaves_nothing_and_a_retry_ends_as_one_clean_run(
+    program, redis_worker, crash_while_writing_history
+):
     as_of = "2026-11-22"
     with scope(tenant=program.tenant):
         program_id = Program.objects.get(key="resell").pk
