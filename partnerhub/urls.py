@@ -7,6 +7,7 @@ tenant_patterns = [
     path("", include("partners.urls")),
     path("", include("metrics.urls")),
     path("", include("training.urls")),
+    path("", include("tiers.urls")),
 ]
 
 urlpatterns = [

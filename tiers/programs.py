@@ -249,3 +249,13 @@ def describe_rule(rule) -> str:
         return f"{rule['min']}+ people certified {rule['certification']}"
     months = rule["window"]
     return f"{rule['agg']} of {rule['metric']} over {months} months {rule['op']} {rule['value']}"
+
+
+@transaction.atomic
+def tier_rule_save(*, tier: Tier, rule, by) -> bool:
+    """Save a tier's rule from the editor; a real change makes a new criteria version."""
+    program = tier.program
+    before = program_export(program)
+    tier.rule = rule_to_json(parse_rule(rule))
+    tier.save(update_fields=["rule"])
+    return criteria_version_save(program=program, before=before, by=by)

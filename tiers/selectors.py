@@ -1,6 +1,7 @@
 import datetime
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import connection
@@ -182,3 +183,148 @@ def active_overrides(program: Program, today: datetime.date):
         .select_related("partner", "override_tier", "override_by")
         .order_by("override_until")
     )
+
+
+@dataclass
+class PartnerStanding:
+    placement: Placement | None
+    tier: Tier | None = None
+    next_tier: Tier | None = None
+    progress: list = field(default_factory=list)
+    history: list = field(default_factory=list)
+    evaluated_with_older_criteria: bool = False
+
+    @property
+    def benefits(self):
+        return list(self.tier.benefits.all()) if self.tier else []
+
+    @property
+    def next_benefits(self):
+        return list(self.next_tier.benefits.all()) if self.next_tier else []
+
+    @property
+    def grace_ends_on(self) -> datetime.date | None:
+        return self.placement.grace_ends_on() if self.placement else None
+
+
+def partner_standing(*, partner: Partner, currency: str) -> PartnerStanding:
+    """The partner's tier, benefits, next tier and progress toward it, and its history.
+
+    Progress reads the latest evaluation's explanation against the rules of the criteria
+    version that evaluation used, so the lines always match what was decided. A fixed number
+    of queries.
+    """
+    placement = placement_for_partner(partner.pk)
+    standing = PartnerStanding(placement)
+    if placement is None or placement.program is None:
+        return standing
+    tiers = list(
+        Tier.objects.filter(program=placement.program).prefetch_related("benefits").order_by("rank")
+    )
+    standing.tier = next((t for t in tiers if t.pk == placement.tier_id), None)
+    rank = standing.tier.rank if standing.tier else -1
+    standing.next_tier = next((t for t in tiers if t.rank > rank), None)
+    standing.history = list(
+        PlacementChange.objects.filter(partner=partner)
+        .select_related("from_tier", "to_tier")
+        .order_by("-on", "-pk")[:12]
+    )
+    standing.evaluated_with_older_criteria = placement.version != placement.program.version
+    if standing.next_tier is not None and placement.explanation:
+        standing.progress = _progress_toward(placement, standing.next_tier, currency)
+    return standing
+
+
+def _progress_toward(placement: Placement, tier: Tier, currency: str):
+    from training.models import Certification
+
+    from .models import CriteriaVersion
+    from .progress import MetricInfo, condition_lines
+
+    explained = placement.explanation.get("tiers", {}).get(tier.key)
+    if explained is None:
+        return []
+    version = CriteriaVersion.objects.filter(
+        program_id=placement.program_id, number=placement.explanation.get("version")
+    ).first()
+    snapshot_tiers = {t["key"]: t for t in version.snapshot["tiers"]} if version else {}
+    rule = snapshot_tiers.get(tier.key, {}).get("rule", tier.rule)
+    metrics = {
+        key: MetricInfo(name, unit)
+        for key, name, unit in Metric.objects.values_list("key", "name", "unit")
+    }
+    certifications = dict(Certification.objects.values_list("key", "name"))
+    return condition_lines(
+        rule, explained[1], metrics=metrics, certifications=certifications, currency=currency
+    )
+
+
+def notices_unread(*, user, limit: int = 5) -> list:
+    from .models import Notice
+
+    return list(Notice.objects.filter(user=user, read_at__isnull=True)[:limit])
+
+
+@dataclass
+class WhatIf:
+    tiers: list  # keys, highest rank first, then None
+    matrix: dict  # (from key, to key) → partners
+    movers: list  # (partner ref, partner name, from key, to key)
+
+    def count(self, before, after) -> int:
+        return self.matrix.get((before, after), 0)
+
+    @property
+    def moving(self) -> int:
+        return len(self.movers)
+
+
+def what_if(*, program: Program, proposed: dict[str, object], on: datetime.date) -> WhatIf:
+    """Where each partner would stand on `on` if tier rules were `proposed` ({tier key: rule}).
+
+    Nothing is written: the facts are read once, the engine places every partner from its
+    current standing (grace and overrides included), and the result is compared with now.
+    """
+    from .engine import Standing, place, qualified_tier
+
+    tiers, rules = program_tier_rules(program)
+    rules = [
+        TierRule(rule.key, rule.rank, parse_rule(proposed[rule.key]))
+        if rule.key in proposed
+        else rule
+        for rule in rules
+    ]
+    by_key = {rule.key: rule for rule in rules}
+    by_id = {tier.pk: tier for tier in tiers}
+    facts = program_facts(program=program, rules=rules, on=on)
+    placements = {
+        p.partner_id: p for p in Placement.objects.filter(partner__program=program, program=program)
+    }
+    matrix: dict = defaultdict(int)
+    movers = []
+    for partner_id, ref, name in (
+        Partner.objects.filter(program=program).order_by("ref").values_list("pk", "ref", "name")
+    ):
+        placement = placements.get(partner_id)
+        tier = by_id.get(placement.tier_id) if placement else None
+        current = Standing(
+            tier.key if tier else None,
+            tier.rank if tier else None,
+            placement.at_risk_since if placement else None,
+        )
+        qualified, _ = qualified_tier(rules, facts.get(partner_id, PartnerFacts()))
+        override = by_id.get(placement.override_tier_id) if placement else None
+        move = place(
+            current=current,
+            qualified=qualified,
+            override=by_key.get(override.key) if override else None,
+            override_until=placement.override_until if placement else None,
+            grace_days=program.grace_days,
+            on=on,
+        )
+        after = move.standing.tier
+        matrix[(current.tier, after)] += 1
+        if after != current.tier:
+            movers.append((ref, name, current.tier, after))
+    keys = [tier.key for tier in sorted(tiers, key=lambda t: -t.rank)] + [None]
+    return WhatIf(keys, dict(matrix), movers)

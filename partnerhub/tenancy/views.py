@@ -10,6 +10,7 @@ from django.views.decorators.http import require_http_methods
 
 from partnerhub.accounts.selectors import user_exists
 from partners.selectors import partner_counts_by_status, partner_for_member
+from tiers.selectors import notices_unread, partner_standing
 
 from . import services
 from .access import admin_only
@@ -31,13 +32,19 @@ def portal_home(request):
     membership = request.membership
     if membership.is_partner_user:
         partner = partner_for_member(membership=membership, partner_id=membership.partner_id)
-        return render(request, "tenancy/partner_home.html", {"partner": partner})
+        context = {
+            "partner": partner,
+            "standing": partner_standing(partner=partner, currency=request.tenant.currency),
+            "notices": notices_unread(user=request.user),
+        }
+        return render(request, "tenancy/partner_home.html", context)
     counts = partner_counts_by_status()
-    return render(
-        request,
-        "tenancy/staff_home.html",
-        {"status_counts": counts, "partner_total": sum(counts.values())},
-    )
+    context = {
+        "status_counts": counts,
+        "partner_total": sum(counts.values()),
+        "notices": notices_unread(user=request.user),
+    }
+    return render(request, "tenancy/staff_home.html", context)
 
 
 @admin_only

@@ -5,6 +5,7 @@ touching this file; a new URL parameter must be taught to OBJECT_FOR_PARAM below
 fails and says so.
 """
 
+import datetime
 import re
 from datetime import timedelta
 
@@ -17,6 +18,7 @@ from django_scopes import ScopeError, scope, scopes_disabled
 from metrics.models import Metric, MetricImport
 from partnerhub.tenancy.models import Invitation, Membership
 from partners.models import Partner
+from tiers.models import Placement, Program, RecalculationRun, Tier
 from training.models import Certification, Choice, Course, Enrollment, Lesson, Question
 
 from ..conftest import TenantWorld
@@ -84,6 +86,27 @@ def _certification(world: TenantWorld) -> Certification:
         return Certification.objects.get()
 
 
+def _program(world: TenantWorld) -> Program:
+    with scope(tenant=world.tenant):
+        program, created = Program.objects.get_or_create(
+            tenant=world.tenant, key="resell", defaults={"name": f"{world.tenant.name} program"}
+        )
+        if created:
+            Tier.objects.create(
+                tenant=world.tenant, program=program, key="gold", name="Gold", rank=1
+            )
+            RecalculationRun.objects.create(
+                tenant=world.tenant, program=program, as_of=datetime.date(2026, 1, 1)
+            )
+        return program
+
+
+def _program_part(world: TenantWorld, model):
+    program = _program(world)
+    with scope(tenant=world.tenant):
+        return model.objects.filter(program=program).first()
+
+
 # How to find, in a tenant world, the object a URL parameter names. Partner-owned objects come
 # from `other_partner`, so that the partner user of the same tenant must also be refused.
 OBJECT_FOR_PARAM = {
@@ -96,6 +119,9 @@ OBJECT_FOR_PARAM = {
     "lesson_pk": lambda world: _course_part(world, Lesson).pk,
     "question_pk": lambda world: _course_part(world, Question).pk,
     "certification_pk": lambda world: _certification(world).pk,
+    "program_pk": lambda world: _program(world).pk,
+    "tier_pk": lambda world: _program_part(world, Tier).pk,
+    "run_pk": lambda world: _program_part(world, RecalculationRun).pk,
 }
 # Objects that belong to one partner: a partner user of the same tenant may not reach another's.
 PARTNER_OWNED_PARAMS = {"partner_pk"}
@@ -142,6 +168,11 @@ def snapshot(world: TenantWorld) -> dict:
             "questions": sorted(Question.objects.values_list("pk", "text")),
             "certifications": sorted(Certification.objects.values_list("pk", "name")),
             "enrollments": sorted(Enrollment.objects.values_list("pk", "membership_id")),
+            "tiers": sorted(Tier.objects.values_list("pk", "name", "rule")),
+            "runs": sorted(RecalculationRun.objects.values_list("pk", "status")),
+            "placements": sorted(
+                Placement.objects.values_list("pk", "tier_id", "override_tier_id")
+            ),
         }
 
 
@@ -183,6 +214,7 @@ def test_another_tenants_object_ids_are_not_found_under_ones_own_slug(
     assert snapshot(globex) == before
     globex_names = [p.name for p in globex.partners.values()]
     globex_names += [_metric(globex).name, _course(globex).title, _certification(globex).name]
+    globex_names += [_program(globex).name]
     assert not any(n.encode() in response.content for n in globex_names)
 
 

@@ -1,0 +1,16 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("tiers/", views.tiers_dashboard, name="tiers_dashboard"),
+    path("tiers/programs/<int:program_pk>/", views.program_detail, name="program_detail"),
+    path(
+        "tiers/programs/<int:program_pk>/tiers/<int:tier_pk>/criteria/",
+        views.tier_rule_edit,
+        name="tier_rule_edit",
+    ),
+    path("tiers/programs/<int:program_pk>/run/", views.program_run, name="program_run"),
+    path("tiers/runs/<int:run_pk>/", views.run_status, name="run_status"),
+    path("partners/<int:partner_pk>/override/", views.partner_override, name="partner_override"),
+]

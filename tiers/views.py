@@ -1,0 +1,203 @@
+import datetime
+
+from django.contrib import messages
+from django.http import Http404, HttpResponseNotAllowed
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods
+
+from partnerhub.tenancy.access import admin_only, staff_only
+from partners.selectors import partner_for_member
+
+from . import services
+from .engine import RuleError
+from .forms import (
+    ConditionFormSet,
+    MovementPeriodForm,
+    OverrideForm,
+    RuleHeaderForm,
+    forms_from_rule,
+    rule_from_forms,
+)
+from .models import CriteriaVersion, Program, RecalculationRun, Tier
+from .programs import describe_rule, tier_rule_save
+from .selectors import (
+    active_overrides,
+    movement_counts,
+    movements,
+    tier_distribution,
+    what_if,
+)
+from .tasks import recalculate_program
+
+
+def _object_or_404(queryset, pk):
+    found = queryset.filter(pk=pk).first()
+    if found is None:
+        raise Http404("Not found.")
+    return found
+
+
+@staff_only
+def tiers_dashboard(request):
+    programs = list(Program.objects.order_by("name"))
+    if not programs:
+        return render(request, "tiers/dashboard.html", {"programs": []})
+    program = programs[0]
+    if request.GET.get("program"):
+        program = next((p for p in programs if str(p.pk) == request.GET["program"]), program)
+    today = request.tenant.local_today()
+    period = MovementPeriodForm(request.GET or None)
+    period.is_valid()
+    first = period.cleaned_data.get("first") if period.is_bound and period.is_valid() else None
+    last = period.cleaned_data.get("last") if period.is_bound and period.is_valid() else None
+    first, last = first or today - datetime.timedelta(days=30), last or today
+    distribution = tier_distribution(program)
+    context = {
+        "programs": programs,
+        "program": program,
+        "distribution": distribution,
+        "largest": max((n for _, n in distribution), default=0) or 1,
+        "period": period,
+        "first": first,
+        "last": last,
+        "counts": movement_counts(program=program, first=first, last=last),
+        "movements": movements(program=program, first=first, last=last)[:100],
+        "overrides": active_overrides(program, today),
+        "runs": RecalculationRun.objects.filter(program=program)[:5],
+    }
+    return render(request, "tiers/dashboard.html", context)
+
+
+@staff_only
+def program_detail(request, program_pk: int):
+    program = _object_or_404(Program.objects.all(), program_pk)
+    tiers = program.tiers.prefetch_related("benefits").order_by("-rank")
+    context = {
+        "program": program,
+        "tiers": [(tier, describe_rule(tier.rule)) for tier in tiers],
+        "versions": CriteriaVersion.objects.filter(program=program).select_related("created_by")[
+            :20
+        ],
+    }
+    return render(request, "tiers/program_detail.html", context)
+
+
+@admin_only
+@require_http_methods(["GET", "POST"])
+def tier_rule_edit(request, program_pk: int, tier_pk: int):
+    program = _object_or_404(Program.objects.all(), program_pk)
+    tier = _object_or_404(program.tiers.all(), tier_pk)
+    if request.method == "POST":
+        header = RuleHeaderForm(request.POST)
+        conditions = ConditionFormSet(request.POST, prefix="conditions")
+        rule, problem = _rule_from_post(header, conditions)
+        if rule is not _INVALID and request.POST.get("action") == "preview":
+            result = what_if(
+                program=program, proposed={tier.key: rule}, on=request.tenant.local_today()
+            )
+            return render(request, "tiers/partials/what_if.html", {"result": result, "tier": tier})
+        if rule is not _INVALID:
+            changed = tier_rule_save(tier=tier, rule=rule, by=request.user)
+            messages.success(
+                request,
+                f"{tier.name} criteria saved as version {program.version + (1 if changed else 0)}."
+                if changed
+                else "Nothing changed.",
+            )
+            return redirect(
+                "program_detail", tenant_slug=request.tenant.slug, program_pk=program.pk
+            )
+        if request.htmx:
+            return render(
+                request,
+                "tiers/partials/what_if.html",
+                {"problem": problem or "Fix the fields marked below."},
+            )
+    else:
+        try:
+            initial_header, rows = forms_from_rule(tier.rule)
+        except RuleError as error:
+            messages.error(request, error.message)
+            return redirect(
+                "program_detail", tenant_slug=request.tenant.slug, program_pk=program.pk
+            )
+        header = RuleHeaderForm(initial=initial_header)
+        conditions = ConditionFormSet(initial=rows, prefix="conditions")
+        problem = None
+    context = {
+        "program": program,
+        "tier": tier,
+        "header": header,
+        "conditions": conditions,
+        "problem": problem,
+    }
+    return render(request, "tiers/rule_edit.html", context)
+
+
+_INVALID = object()
+
+
+def _rule_from_post(header, conditions):
+    if not (header.is_valid() and conditions.is_valid()):
+        return _INVALID, None
+    try:
+        return rule_from_forms(header, conditions), None
+    except RuleError as error:
+        return _INVALID, f"{error.path}: {error.message}"
+
+
+@admin_only
+def program_run(request, program_pk: int):
+    program = _object_or_404(Program.objects.all(), program_pk)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    today = request.tenant.local_today()
+    recalculate_program.delay(
+        tenant_id=request.tenant.pk,
+        program_id=program.pk,
+        as_of=today.isoformat(),
+        started_by_id=request.user.pk,
+    )
+    messages.success(request, f"Recalculation of {program.name} for {today:%d %B %Y} started.")
+    dashboard = reverse("tiers_dashboard", kwargs={"tenant_slug": request.tenant.slug})
+    return redirect(f"{dashboard}?program={program.pk}")
+
+
+@staff_only
+def run_status(request, run_pk: int):
+    run = _object_or_404(RecalculationRun.objects.select_related("program", "started_by"), run_pk)
+    return render(request, "tiers/partials/run_row.html", {"run": run})
+
+
+@staff_only
+@require_http_methods(["GET", "POST"])
+def partner_override(request, partner_pk: int):
+    partner = partner_for_member(membership=request.membership, partner_id=partner_pk)
+    if partner.program_id is None:
+        messages.error(request, f"{partner.name} is in no program.")
+        return redirect("partner_detail", tenant_slug=request.tenant.slug, partner_pk=partner.pk)
+    tiers = Tier.objects.filter(program_id=partner.program_id).order_by("-rank")
+    form = OverrideForm(request.POST or None, tiers=tiers)
+    if request.method == "POST" and request.POST.get("action") == "clear":
+        services.placement_override_clear(partner=partner)
+        messages.success(request, f"The override of {partner.name} ended.")
+        return redirect("partner_detail", tenant_slug=request.tenant.slug, partner_pk=partner.pk)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.placement_override(
+                partner=partner,
+                tier=form.cleaned_data["tier"],
+                until=form.cleaned_data["until"],
+                reason=form.cleaned_data["reason"],
+                by=request.user,
+                today=request.tenant.local_today(),
+            )
+        except ValueError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, f"{partner.name} held at {form.cleaned_data['tier'].name}.")
+            return redirect(
+                "partner_detail", tenant_slug=request.tenant.slug, partner_pk=partner.pk
+            )
+    return render(request, "tiers/override.html", {"partner": partner, "form": form})
