@@ -36,7 +36,9 @@ class RuleHeaderForm(forms.Form):
 
 class ConditionForm(forms.Form):
     group = forms.TypedChoiceField(choices=GROUPS, coerce=int, initial=0)
-    kind = forms.ChoiceField(choices=[("metric", "Metric"), ("certification", "Certified people")])
+    kind = forms.ChoiceField(
+        choices=[("metric", "Metric"), ("certification", "Certified people")], initial="metric"
+    )
     metric = forms.ChoiceField(required=False)
     agg = forms.ChoiceField(
         choices=[(a, AGG_LABELS[a]) for a in AGGREGATES], required=False, label="of the"

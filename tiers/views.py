@@ -61,12 +61,21 @@ def tiers_dashboard(request):
         "period": period,
         "first": first,
         "last": last,
-        "counts": movement_counts(program=program, first=first, last=last),
+        "counts": _movement_totals(movement_counts(program=program, first=first, last=last)),
         "movements": movements(program=program, first=first, last=last)[:100],
         "overrides": active_overrides(program, today),
         "runs": RecalculationRun.objects.filter(program=program)[:5],
     }
     return render(request, "tiers/dashboard.html", context)
+
+
+def _movement_totals(counts: dict[str, int]) -> dict[str, int]:
+    return {
+        "promoted": counts.get("promotion", 0),
+        "demoted": counts.get("demotion", 0) + counts.get("grace_expiry", 0),
+        "at_risk": counts.get("at_risk", 0),
+        "overridden": counts.get("override", 0),
+    }
 
 
 @staff_only

@@ -1,0 +1,186 @@
+import pytest
+from django_scopes import scope
+
+from tiers.models import CriteriaVersion, Placement, Program
+from tiers.services import placements_recalculate
+
+from .conftest import TODAY, certify, set_values
+
+
+def evaluate(world, on=TODAY):
+    with scope(tenant=world.tenant):
+        placements_recalculate(program=Program.objects.get(key="resell"), as_of=on)
+
+
+@pytest.fixture
+def silver_partner(program):
+    set_values(program, "P-001", "revenue", {"2026-01": "150000", "2026-09": "58000"})
+    set_values(program, "P-001", "csat", {"2026-09": "4.6"})
+    certify(program, "P-001", "ann@p.test")
+    evaluate(program)
+    return program
+
+
+def test_the_partner_home_shows_tier_benefits_and_what_is_missing_for_the_next(silver_partner):
+    page = silver_partner.client_for(silver_partner.partner_user).get("/o/acme/").content.decode()
+    assert 'class="tier-badge"' in page and ">Silver</span>" in page
+    assert "Deal registration discount" in page and "Market development funds" in page
+    assert "Missing: EUR 42,000 more revenue in the last 12 months" in page
+    assert "Missing: 1 more Sales Professional" in page
+    assert "✓ Met" in page, "the CSAT average is met"
+    assert "no tier → Silver" in page
+
+
+def test_an_at_risk_partner_sees_the_date_the_move_takes_effect(silver_partner):
+    from .conftest import load
+
+    load(silver_partner, grace_days=45)
+    set_values(silver_partner, "P-001", "revenue", {"2026-01": "0"})
+    evaluate(silver_partner, on=TODAY.replace(day=23))
+    page = silver_partner.client_for(silver_partner.partner_user).get("/o/acme/").content.decode()
+    assert "takes effect on <strong>7 January 2027</strong>" in page
+
+
+def test_partner_home_and_tier_pages_run_a_fixed_number_of_queries(
+    silver_partner, django_assert_max_num_queries
+):
+    from tests.factories import PartnerFactory
+
+    with scope(tenant=silver_partner.tenant):
+        program = Program.objects.get()
+        for n in range(30):
+            PartnerFactory(tenant=silver_partner.tenant, ref=f"Q-{n}", program=program)
+    evaluate(silver_partner, on=TODAY.replace(day=24))
+    partner_client = silver_partner.client_for(silver_partner.partner_user)
+    manager_client = silver_partner.client_for(silver_partner.manager)
+    for client, url, limit in [
+        (partner_client, "/o/acme/", 16),
+        (manager_client, "/o/acme/tiers/", 16),
+        (manager_client, f"/o/acme/partners/{silver_partner.partner.pk}/", 18),
+        (manager_client, f"/o/acme/tiers/programs/{program.pk}/", 10),
+    ]:
+        client.get(url)
+        with django_assert_max_num_queries(limit):
+            assert client.get(url).status_code == 200
+
+
+def rule_post(**overrides):
+    data = {
+        "top": "all",
+        "group_1": "any",
+        "group_2": "any",
+        "group_3": "any",
+        "conditions-TOTAL_FORMS": "2",
+        "conditions-INITIAL_FORMS": "0",
+        "conditions-MIN_NUM_FORMS": "0",
+        "conditions-MAX_NUM_FORMS": "1000",
+        "conditions-0-group": "0",
+        "conditions-0-kind": "metric",
+        "conditions-0-metric": "revenue",
+        "conditions-0-agg": "sum",
+        "conditions-0-window": "12",
+        "conditions-0-op": ">=",
+        "conditions-0-value": "200000",
+        "conditions-1-group": "0",
+        "conditions-1-kind": "metric",
+    }
+    data.update(overrides)
+    return data
+
+
+def test_the_what_if_preview_counts_movers_and_writes_nothing(silver_partner):
+    with scope(tenant=silver_partner.tenant):
+        program = Program.objects.get()
+        silver = program.tiers.get(key="silver")
+        before = list(Placement.objects.values_list("partner_id", "tier_id"))
+    client = silver_partner.client_for(silver_partner.admin)
+    url = f"/o/acme/tiers/programs/{program.pk}/tiers/{silver.pk}/criteria/"
+    proposal = rule_post(action="preview", **{"conditions-0-value": "250000"})
+    response = client.post(url, proposal, headers={"HX-Request": "true"})
+    result = response.context["result"]
+    assert result.movers == [("P-001", "Acme P-001", "silver", "registered")]
+    assert (
+        result.count("silver", "registered") == 1 and result.count("registered", "registered") == 2
+    )
+    with scope(tenant=silver_partner.tenant):
+        assert list(Placement.objects.values_list("partner_id", "tier_id")) == before
+        assert Program.objects.get().version == 1
+
+
+def test_the_editor_names_the_wrong_field_and_saving_makes_a_version(silver_partner):
+    with scope(tenant=silver_partner.tenant):
+        program = Program.objects.get()
+        silver = program.tiers.get(key="silver")
+    client = silver_partner.client_for(silver_partner.admin)
+    url = f"/o/acme/tiers/programs/{program.pk}/tiers/{silver.pk}/criteria/"
+    bad = client.post(
+        url, rule_post(**{"conditions-0-window": "40", "action": "save"})
+    ).content.decode()
+    assert "Condition 1: Ensure this value is less than or equal to 36." in bad
+    missing = client.post(
+        url, rule_post(**{"conditions-0-op": "", "action": "save"})
+    ).content.decode()
+    assert "Condition 1: Required for this kind of condition." in missing
+    grouped = rule_post(
+        **{
+            "action": "save",
+            "conditions-1-group": "1",
+            "conditions-1-kind": "certification",
+            "conditions-1-certification": "sales-pro",
+            "conditions-1-min": "1",
+            "conditions-TOTAL_FORMS": "3",
+            "conditions-2-group": "1",
+            "conditions-2-kind": "metric",
+            "conditions-2-metric": "csat",
+            "conditions-2-agg": "avg",
+            "conditions-2-window": "6",
+            "conditions-2-op": ">=",
+            "conditions-2-value": "4.5",
+        }
+    )
+    assert client.post(url, grouped).status_code == 302
+    with scope(tenant=silver_partner.tenant):
+        silver.refresh_from_db()
+        assert silver.rule == {
+            "all": [
+                {"metric": "revenue", "agg": "sum", "window": 12, "op": ">=", "value": "200000"},
+                {
+                    "any": [
+                        {"certification": "sales-pro", "min": 1},
+                        {"metric": "csat", "agg": "avg", "window": 6, "op": ">=", "value": "4.5"},
+                    ]
+                },
+            ]
+        }
+        version = CriteriaVersion.objects.get(number=2)
+    assert version.created_by == silver_partner.admin.user
+    assert version.changes[0].startswith(
+        "Tier silver rule: sum of revenue over 12 months >= 100000 → ("
+    )
+    page = client.get(url).content.decode()
+    assert 'value="200000"' in page, "the editor shows the saved rule as rows"
+
+
+def test_managers_cannot_edit_criteria_but_can_override(silver_partner):
+    with scope(tenant=silver_partner.tenant):
+        program = Program.objects.get()
+        gold = program.tiers.get(key="gold")
+    client = silver_partner.client_for(silver_partner.manager)
+    assert (
+        client.get(f"/o/acme/tiers/programs/{program.pk}/tiers/{gold.pk}/criteria/").status_code
+        == 403
+    )
+    url = f"/o/acme/partners/{silver_partner.partner.pk}/override/"
+    response = client.post(
+        url, {"tier": gold.pk, "until": "2020-01-01", "reason": "x", "action": "set"}
+    )
+    assert "The override must end after today." in response.content.decode()
+    response = client.post(
+        url, {"tier": gold.pk, "until": "2099-01-01", "reason": "Launch partner", "action": "set"}
+    )
+    assert response.status_code == 302
+    with scope(tenant=silver_partner.tenant):
+        placement = Placement.objects.get(partner=silver_partner.partner)
+    assert (placement.tier, placement.override_by) == (gold, silver_partner.manager.user)
+    dashboard = client.get("/o/acme/tiers/").content.decode()
+    assert "Launch partner" in dashboard and "1 Jan 2099" in dashboard
