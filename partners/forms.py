@@ -10,6 +10,7 @@ from .selectors import (
     partner_managers,
     partner_regions,
     partner_types,
+    tier_choices,
 )
 
 
@@ -21,6 +22,8 @@ class PartnerFilterForm(forms.Form):
     manager = forms.ModelChoiceField(
         required=False, queryset=None, empty_label="Any manager", label="Account manager"
     )
+    tier = forms.ChoiceField(required=False)
+    at_risk = forms.BooleanField(required=False, label="At risk only")
     sort = forms.ChoiceField(required=False, choices=[(key, key) for key in PARTNER_SORTS])
 
     def __init__(self, *args, **kwargs):
@@ -28,6 +31,11 @@ class PartnerFilterForm(forms.Form):
         self.fields["type"].choices = [("", "Any type")] + [(t, t) for t in partner_types()]
         self.fields["region"].choices = [("", "Any region")] + [(r, r) for r in partner_regions()]
         self.fields["manager"].queryset = partner_managers()
+        self.fields["tier"].choices = [
+            ("", "Any tier"),
+            *((str(tier.pk), f"{tier.name} ({tier.program.name})") for tier in tier_choices()),
+            ("none", "No tier"),
+        ]
 
     def filters(self) -> PartnerFilters:
         """The valid part of the query: a bad value is reported and that filter is ignored."""
@@ -38,6 +46,8 @@ class PartnerFilterForm(forms.Form):
             region=data.get("region") or "",
             status=data.get("status") or "",
             account_manager=data.get("manager"),
+            tier=data.get("tier") or "",
+            at_risk=bool(data.get("at_risk")),
             sort=data.get("sort") or "ref",
         )
 

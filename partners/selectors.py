@@ -27,11 +27,13 @@ class PartnerFilters:
     region: str = ""
     status: str = ""
     account_manager: Membership | None = None
+    tier: str = ""  # a tier id, or "none" for partners with no tier
+    at_risk: bool = False
     sort: str = "ref"
 
 
 def partner_list(*, filters: PartnerFilters) -> QuerySet[Partner]:
-    partners = Partner.objects.select_related("account_manager__user")
+    partners = Partner.objects.select_related("account_manager__user", "placement__tier")
     if filters.search:
         partners = partners.filter(
             Q(ref__icontains=filters.search) | Q(name__icontains=filters.search)
@@ -44,6 +46,12 @@ def partner_list(*, filters: PartnerFilters) -> QuerySet[Partner]:
         partners = partners.filter(status=filters.status)
     if filters.account_manager is not None:
         partners = partners.filter(account_manager=filters.account_manager)
+    if filters.tier == "none":
+        partners = partners.filter(Q(placement__isnull=True) | Q(placement__tier__isnull=True))
+    elif filters.tier:
+        partners = partners.filter(placement__tier_id=filters.tier)
+    if filters.at_risk:
+        partners = partners.filter(placement__at_risk_since__isnull=False)
     return partners.order_by(*PARTNER_SORTS.get(filters.sort, PARTNER_SORTS["ref"]))
 
 
@@ -78,3 +86,9 @@ def partner_for_member(*, membership: Membership, partner_id: int) -> Partner:
     if partner is None:
         raise Http404("No such partner.")
     return partner
+
+
+def tier_choices():
+    from tiers.models import Tier
+
+    return Tier.objects.select_related("program").order_by("program__name", "-rank")

@@ -184,3 +184,20 @@ def test_managers_cannot_edit_criteria_but_can_override(silver_partner):
     assert (placement.tier, placement.override_by) == (gold, silver_partner.manager.user)
     dashboard = client.get("/o/acme/tiers/").content.decode()
     assert "Launch partner" in dashboard and "1 Jan 2099" in dashboard
+
+
+def test_the_partner_list_filters_by_tier_and_at_risk(silver_partner):
+    from .conftest import load
+
+    with scope(tenant=silver_partner.tenant):
+        silver = Program.objects.get().tiers.get(key="silver")
+    client = silver_partner.client_for(silver_partner.manager)
+    by_tier = client.get("/o/acme/partners/", {"tier": silver.pk}).context["page"]
+    assert [p.ref for p in by_tier] == ["P-001"]
+    assert client.get("/o/acme/partners/", {"at_risk": "on"}).context["page"].paginator.count == 0
+    load(silver_partner, grace_days=10)
+    set_values(silver_partner, "P-001", "revenue", {"2026-01": "0"})
+    evaluate(silver_partner, on=TODAY.replace(day=25))
+    at_risk = client.get("/o/acme/partners/", {"at_risk": "on"})
+    assert [p.ref for p in at_risk.context["page"]] == ["P-001"]
+    assert "at risk</span>" in at_risk.content.decode()
