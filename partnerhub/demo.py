@@ -16,7 +16,9 @@ from metrics.selectors import months_before
 from partnerhub.tenancy.models import Role, Tenant
 from partnerhub.tenancy.services import membership_add, tenant_create
 from partners.models import Partner, PartnerStatus
-from tiers.models import Placement, Program, Tier
+from tiers.models import Program, Tier
+from tiers.programs import program_load
+from tiers.services import placements_recalculate
 from training.models import (
     AwardSource,
     Certification,
@@ -139,7 +141,9 @@ def _demo_tenant(tenant: Tenant, spec: DemoTenant) -> list[DemoLogin]:
             for number in range(1, PARTNERS_PER_TENANT + 1)
         )
     _demo_metrics(tenant, rng)
+    _demo_program(tenant)
     _demo_training(tenant, rng)
+    _demo_placements(tenant)
     first_partner = Partner.objects.get(ref="P-0001")
     partner_user = membership_add(
         tenant=tenant,
@@ -214,12 +218,89 @@ def _demo_metrics(tenant: Tenant, rng: random.Random) -> None:
     MetricValue.objects.bulk_create(values, batch_size=2_000)
 
 
-DEMO_TIERS = (
-    ("registered", "Registered", "#6b7280"),
-    ("silver", "Silver", "#8a9bb0"),
-    ("gold", "Gold", "#c99a2e"),
-    ("platinum", "Platinum", "#4b5d7a"),
-)
+DEMO_PROGRAM = {
+    "key": "partner-program",
+    "name": "Partner Program",
+    "grace_days": 30,
+    "certifications": [
+        {"key": "sales-pro", "name": "Sales Professional"},
+        {"key": "architect", "name": "Certified Architect"},
+    ],
+    "tiers": [
+        {
+            "key": "registered",
+            "name": "Registered",
+            "rank": 0,
+            "rule": None,
+            "benefits": [
+                {"title": "Partner portal and sales playbooks", "kind": "other"},
+                {"title": "Standard discount", "kind": "discount", "value": "5 %"},
+            ],
+        },
+        {
+            "key": "silver",
+            "name": "Silver",
+            "rank": 1,
+            "rule": {"metric": "revenue", "agg": "sum", "window": 12, "op": ">=", "value": 300000},
+            "benefits": [
+                {"title": "Partner discount", "kind": "discount", "value": "12 %"},
+                {"title": "Deal registration", "kind": "other"},
+            ],
+        },
+        {
+            "key": "gold",
+            "name": "Gold",
+            "rank": 2,
+            "rule": {
+                "all": [
+                    {"metric": "revenue", "agg": "sum", "window": 12, "op": ">=", "value": 600000},
+                    {"metric": "csat", "agg": "avg", "window": 6, "op": ">=", "value": "4.0"},
+                    {"certification": "sales-pro", "min": 1},
+                ]
+            },
+            "benefits": [
+                {"title": "Partner discount", "kind": "discount", "value": "18 %"},
+                {"title": "Market development funds", "kind": "mdf", "value": "$10,000 a year"},
+                {"title": "Solution architecture masterclass", "kind": "training"},
+            ],
+        },
+        {
+            "key": "platinum",
+            "name": "Platinum",
+            "rank": 3,
+            "rule": {
+                "all": [
+                    {"metric": "revenue", "agg": "sum", "window": 12, "op": ">=", "value": 1500000},
+                    {"metric": "deals", "agg": "sum", "window": 12, "op": ">=", "value": 40},
+                    {"certification": "sales-pro", "min": 2},
+                    {"certification": "architect", "min": 1},
+                ]
+            },
+            "benefits": [
+                {"title": "Partner discount", "kind": "discount", "value": "25 %"},
+                {"title": "Market development funds", "kind": "mdf", "value": "$40,000 a year"},
+                {"title": "Priority support with a named engineer", "kind": "support"},
+                {"title": "Early access to the roadmap", "kind": "early_access"},
+            ],
+        },
+    ],
+}
+DEMO_EVALUATED_ON = date(2026, 11, 1)
+
+
+def _demo_program(tenant: Tenant) -> None:
+    if Program.objects.exists():
+        return
+    program, _ = program_load(tenant=tenant, data=DEMO_PROGRAM)
+    Partner.objects.update(program=program)
+
+
+def _demo_placements(tenant: Tenant) -> None:
+    program = Program.objects.get(key=DEMO_PROGRAM["key"])
+    if program.last_evaluated_on is None:
+        placements_recalculate(program=program, as_of=DEMO_EVALUATED_ON, notify=False)
+
+
 DEMO_COURSES = (
     (
         "portfolio",
@@ -238,15 +319,9 @@ DEMO_COURSES = (
 
 
 def _demo_training(tenant: Tenant, rng: random.Random) -> None:
-    if Program.objects.exists():
+    if Course.objects.exists():
         return
-    program = Program.objects.create(tenant=tenant, key="partner-program", name="Partner Program")
-    tiers = {
-        key: Tier.objects.create(
-            tenant=tenant, program=program, key=key, name=name, rank=rank, colour=colour
-        )
-        for rank, (key, name, colour) in enumerate(DEMO_TIERS)
-    }
+    tiers = {tier.key: tier for tier in Tier.objects.filter(program__key=DEMO_PROGRAM["key"])}
     courses = []
     for key, title, tier_key, lessons in DEMO_COURSES:
         course = Course.objects.create(
@@ -284,23 +359,13 @@ def _demo_training(tenant: Tenant, rng: random.Random) -> None:
             ]
         )
         courses.append(course)
-    sales_pro = Certification.objects.create(
-        tenant=tenant, key="sales-pro", name="Sales Professional", validity_months=24
-    )
+    sales_pro = Certification.objects.get(key="sales-pro")
+    architect = Certification.objects.get(key="architect")
+    Certification.objects.filter(pk=sales_pro.pk).update(validity_months=24)
+    Certification.objects.filter(pk=architect.pk).update(validity_months=12)
     sales_pro.courses.set(courses[:2])
-    architect = Certification.objects.create(
-        tenant=tenant, key="architect", name="Certified Architect", validity_months=12
-    )
     architect.courses.set(courses[2:])
-    partners = list(Partner.objects.order_by("ref"))
-    for partner in partners:
-        Placement.objects.create(
-            tenant=tenant,
-            partner=partner,
-            tier=tiers[
-                rng.choice(("registered", "registered", "silver", "silver", "gold", "platinum"))
-            ],
-        )
+    for partner in Partner.objects.order_by("ref"):
         for person in range(rng.randrange(0, 4)):
             earned = date(2024, 6, 1) + timedelta(days=rng.randrange(0, 800))
             CertificationAward.objects.create(
@@ -312,4 +377,3 @@ def _demo_training(tenant: Tenant, rng: random.Random) -> None:
                 expires_on=earned + timedelta(days=rng.choice((365, 730))),
                 source=AwardSource.IMPORT,
             )
-    Placement.objects.filter(partner=partners[0]).update(tier=tiers["silver"])

@@ -190,6 +190,10 @@ SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 
+# SQLite (the embedded default) cannot enforce the placement history's "nulls not distinct"
+# uniqueness; PostgreSQL, which production and the tests use, does.
+SILENCED_SYSTEM_CHECKS = ["models.W047"] if DATABASES["default"]["ENGINE"].endswith("sqlite3") else []
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

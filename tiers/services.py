@@ -79,6 +79,7 @@ def placements_recalculate(
     as_of: datetime.date,
     dry_run: bool = False,
     progress: Progress | None = None,
+    notify: bool = True,
 ) -> RunSummary:
     """Place every partner of `program` on `as_of`, in one transaction.
 
@@ -100,7 +101,8 @@ def placements_recalculate(
         else:
             program.last_evaluated_on = as_of
             program.save(update_fields=["last_evaluated_on"])
-            _notify_on_commit(program, as_of, summary.changes)
+            if notify:
+                _notify_on_commit(program, as_of, summary.changes)
     return summary
 
 
