@@ -192,7 +192,9 @@ X_FRAME_OPTIONS = "DENY"
 
 # SQLite (the embedded default) cannot enforce the placement history's "nulls not distinct"
 # uniqueness; PostgreSQL, which production and the tests use, does.
-SILENCED_SYSTEM_CHECKS = ["models.W047"] if DATABASES["default"]["ENGINE"].endswith("sqlite3") else []
+SILENCED_SYSTEM_CHECKS = (
+    ["models.W047"] if DATABASES["default"]["ENGINE"].endswith("sqlite3") else []
+)
 
 LOGGING = {
     "version": 1,

@@ -41,10 +41,14 @@ class ConditionForm(forms.Form):
     )
     metric = forms.ChoiceField(required=False)
     agg = forms.ChoiceField(
-        choices=[(a, AGG_LABELS[a]) for a in AGGREGATES], required=False, label="of the"
+        choices=[("", "—"), *((a, AGG_LABELS[a]) for a in AGGREGATES)],
+        required=False,
+        label="of the",
     )
     window = forms.IntegerField(min_value=1, max_value=36, required=False, label="over months")
-    op = forms.ChoiceField(choices=[(o, o) for o in OPERATORS], required=False)
+    op = forms.ChoiceField(
+        choices=[("", "—"), *((o, o) for o in OPERATORS)], required=False, label="is"
+    )
     value = forms.DecimalField(required=False, max_digits=24, decimal_places=6)
     certification = forms.ChoiceField(required=False)
     min = forms.IntegerField(min_value=0, required=False, label="at least (people)")
@@ -93,6 +97,19 @@ def _plain(value: Decimal) -> str:
 
 
 ConditionFormSet = forms.formset_factory(ConditionForm, extra=2, can_delete=True)
+
+
+def form_problems(header: RuleHeaderForm, conditions) -> list[str]:
+    """Every error of the editor, each naming its condition row and field."""
+    problems = [
+        f"{header.fields[name].label}: {e}" for name, errs in header.errors.items() for e in errs
+    ]
+    problems += list(conditions.non_form_errors())
+    for row, form in enumerate(conditions.forms, start=1):
+        for name, errors in form.errors.items():
+            label = form[name].label if name in form.fields else name
+            problems += [f"Condition {row}, {label}: {error}" for error in errors]
+    return problems
 
 
 def rule_from_forms(header: RuleHeaderForm, conditions) -> dict | None:

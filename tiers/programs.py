@@ -1,6 +1,7 @@
 """Programs as files (load_program / export_program) and criteria versions."""
 
 import json
+import re
 
 from django.db import transaction
 from django.db.models.deletion import ProtectedError
@@ -10,6 +11,9 @@ from training.models import Certification
 
 from .engine import RuleError, parse_rule, rule_to_json
 from .models import Benefit, BenefitKind, CriteriaVersion, Placement, Program, Tier
+
+TIER_COLOURS = ("#6b7280", "#7b8ca3", "#b8860b", "#3f5a7a", "#6d3fa0")  # by rank, when not given
+COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
 
 
 class ProgramFileError(ValueError):
@@ -36,6 +40,7 @@ def program_export(program: Program) -> dict:
                 "key": tier.key,
                 "name": tier.name,
                 "rank": tier.rank,
+                "colour": tier.colour,
                 "rule": rule_to_json(parse_rule(tier.rule)),
                 "benefits": [
                     {
@@ -90,6 +95,8 @@ def validate_program_file(data) -> dict:
             raise ProgramFileError(f"{label}: rank must be a whole number ≥ 0.")
         if tier["key"] in seen_keys or rank in seen_ranks:
             raise ProgramFileError(f"{label}: its key or rank repeats another tier's.")
+        if "colour" in tier and not COLOUR.fullmatch(str(tier["colour"])):
+            raise ProgramFileError(f"{label}: colour must be written #rrggbb.")
         seen_keys.add(tier["key"])
         seen_ranks.add(rank)
         try:

@@ -16,6 +16,7 @@ from .forms import (
     MovementPeriodForm,
     OverrideForm,
     RuleHeaderForm,
+    form_problems,
     forms_from_rule,
     rule_from_forms,
 )
@@ -118,11 +119,8 @@ def tier_rule_edit(request, program_pk: int, tier_pk: int):
                 "program_detail", tenant_slug=request.tenant.slug, program_pk=program.pk
             )
         if request.htmx:
-            return render(
-                request,
-                "tiers/partials/what_if.html",
-                {"problem": problem or "Fix the fields marked below."},
-            )
+            problems = [problem] if problem else form_problems(header, conditions)
+            return render(request, "tiers/partials/what_if.html", {"problems": problems})
     else:
         try:
             initial_header, rows = forms_from_rule(tier.rule)

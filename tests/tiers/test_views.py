@@ -201,3 +201,41 @@ def test_the_partner_list_filters_by_tier_and_at_risk(silver_partner):
     at_risk = client.get("/o/acme/partners/", {"at_risk": "on"})
     assert [p.ref for p in at_risk.context["page"]] == ["P-001"]
     assert "at risk</span>" in at_risk.content.decode()
+
+
+def test_a_preview_as_the_browser_sends_it_ignores_the_empty_rows(silver_partner):
+    """Selects post their shown option; untouched rows must not count as conditions."""
+    with scope(tenant=silver_partner.tenant):
+        program = Program.objects.get()
+        gold = program.tiers.get(key="gold")
+    client = silver_partner.client_for(silver_partner.admin)
+    url = f"/o/acme/tiers/programs/{program.pk}/tiers/{gold.pk}/criteria/"
+    page = client.get(url)
+    form = page.context["conditions"]
+    data = {"top": "all", "group_1": "any", "group_2": "any", "group_3": "any", "action": "preview"}
+    for name, value in form.management_form.initial.items():
+        data[f"conditions-{name}"] = value
+    for sub in form.forms:
+        for field in sub:
+            value = field.value()
+            data[field.html_name] = "" if value is None else value
+    data = {k: v for k, v in data.items() if v is not False}
+    response = client.post(url, data, headers={"HX-Request": "true"})
+    assert "result" in response.context, response.content.decode()
+    assert response.context["result"].count("silver", "silver") == 1
+
+
+def test_a_bad_preview_lists_each_problem_by_row(silver_partner):
+    with scope(tenant=silver_partner.tenant):
+        program = Program.objects.get()
+        silver = program.tiers.get(key="silver")
+    client = silver_partner.client_for(silver_partner.admin)
+    url = f"/o/acme/tiers/programs/{program.pk}/tiers/{silver.pk}/criteria/"
+    response = client.post(
+        url,
+        rule_post(action="preview", **{"conditions-0-metric": ""}),
+        headers={"HX-Request": "true"},
+    )
+    assert response.context["problems"] == [
+        "Condition 1, Metric: Required for this kind of condition."
+    ]
