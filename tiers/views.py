@@ -109,9 +109,10 @@ def tier_rule_edit(request, program_pk: int, tier_pk: int):
             return render(request, "tiers/partials/what_if.html", {"result": result, "tier": tier})
         if rule is not _INVALID:
             changed = tier_rule_save(tier=tier, rule=rule, by=request.user)
+            program.refresh_from_db(fields=["version"])
             messages.success(
                 request,
-                f"{tier.name} criteria saved as version {program.version + (1 if changed else 0)}."
+                f"{tier.name} criteria saved as version {program.version}."
                 if changed
                 else "Nothing changed.",
             )

@@ -1,0 +1,63 @@
+"""Tiers in real Chromium: a partner user reads tier, benefits and progress; an admin edits a
+criterion and reads the what-if numbers before saving."""
+
+import pytest
+from django_scopes import scope
+from playwright.sync_api import expect
+
+from tiers.models import Program
+from tiers.services import placements_recalculate
+
+from ..factories import PASSWORD
+from ..tiers.conftest import TODAY, certify, load, set_values
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def placed(acme):
+    load(acme)
+    set_values(acme, "P-001", "revenue", {"2026-01": "150000", "2026-09": "58000"})
+    set_values(acme, "P-002", "revenue", {"2026-01": "120000"})
+    certify(acme, "P-001", "ann@p.test")
+    with scope(tenant=acme.tenant):
+        placements_recalculate(program=Program.objects.get(), as_of=TODAY)
+    return acme
+
+
+def test_a_partner_user_sees_tier_benefits_and_progress(placed, page, sign_in):
+    sign_in("partner@acme.test", PASSWORD)
+    tier = page.get_by_role("region", name="Current tier")
+    expect(tier.locator(".tier-badge")).to_have_text("Silver")
+    expect(tier).to_contain_text("Deal registration discount")
+    progress = page.get_by_role("region", name="Next tier")
+    expect(progress.get_by_role("heading", name="Toward Gold")).to_be_visible()
+    expect(progress).to_contain_text("Missing: EUR 42,000 more revenue in the last 12 months")
+    expect(progress).to_contain_text("Missing: 1 more Sales Professional")
+    expect(
+        progress.get_by_role("progressbar", name="Revenue, total over the last 12 months")
+    ).to_have_attribute("aria-valuenow", "83")
+    expect(progress).to_contain_text("Market development funds")
+    expect(page.get_by_role("region", name="Tier history")).to_contain_text("no tier → Silver")
+
+
+def test_an_admin_previews_a_criterion_change_then_saves_it(placed, page, live_server, sign_in):
+    sign_in("admin@acme.test", PASSWORD)
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Tiers").click()
+    page.get_by_role("link", name="Criteria and benefits").click()
+    page.get_by_role("region", name="Silver").get_by_role("link", name="Edit criteria").click()
+
+    first = page.get_by_role("row", name="Condition 1")
+    first.locator("input[name$='-value']").fill("130000")
+    page.get_by_role("button", name="Preview on today's data").click()
+    what_if = page.get_by_role("region", name="What if")
+    expect(what_if.get_by_role("heading", level=2)).to_have_text("What if: 1 partner would move")
+    expect(what_if).to_contain_text("Acme P-002")
+    with scope(tenant=placed.tenant):
+        assert Program.objects.get().version == 1
+
+    page.get_by_role("button", name="Save criteria").click()
+    expect(page.get_by_text("Silver criteria saved as version 2.")).to_be_visible()
+    expect(page.get_by_role("region", name="Silver")).to_contain_text(
+        "sum of revenue over 12 months >= 130000"
+    )
