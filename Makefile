@@ -41,3 +41,4 @@ beat: install
 
 bench: install
 	cd bench && ../$(BIN)/python import_metrics.py
+	cd bench && ../$(BIN)/python recalculate.py

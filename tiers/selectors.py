@@ -39,10 +39,14 @@ def program_facts(
     """
     conditions = [c for tier in rules for c in conditions_of(tier.rule)]
     windows = {(c.metric, c.window) for c in conditions if isinstance(c, MetricCondition)}
+    aggregates: dict[tuple[str, int], set[str]] = defaultdict(set)
+    for c in conditions:
+        if isinstance(c, MetricCondition):
+            aggregates[(c.metric, c.window)].add(c.agg)
     cert_keys = {c.certification for c in conditions if isinstance(c, CertificationCondition)}
     metrics: dict[int, dict] = defaultdict(dict)
     if windows:
-        for partner_id, key, months, stats in _window_stats(program, windows, on):
+        for partner_id, key, months, stats in _window_stats(program, windows, on, aggregates):
             metrics[partner_id][(key, months)] = stats
     certified: dict[int, dict] = defaultdict(dict)
     if cert_keys:
@@ -59,7 +63,7 @@ def program_facts(
     }
 
 
-def _window_stats(program, windows, on):
+def _window_stats(program, windows, on, aggregates=None):
     metric_ids = dict(
         Metric.objects.filter(key__in={key for key, _ in windows}).values_list("key", "pk")
     )
@@ -67,44 +71,51 @@ def _window_stats(program, windows, on):
     if not wanted:
         return []
     if connection.vendor == "postgresql":
-        return _window_stats_sql(program, wanted, metric_ids, on)
+        return _window_stats_sql(program, wanted, metric_ids, on, aggregates)
     return _window_stats_python(program, wanted, metric_ids, on)
 
 
-def _window_stats_sql(program, wanted, metric_ids, on):
-    """One GROUP BY over the longest window; each window's aggregates FILTERed to its months."""
+def _window_stats_sql(program, wanted, metric_ids, on, aggregates=None):
+    """One pass over the program's values, one row per partner; each (metric, window) gets
+    only the aggregates its conditions read, FILTERed to that metric and those months."""
     last = window_months(on, 1)[1]
-    starts = sorted({window_months(on, months)[0] for _, months in wanted})
-    columns, params = [], []
-    for start in starts:
-        in_window = "FILTER (WHERE v.period >= %s)"
-        columns.append(
-            f"SUM(v.value) {in_window}, COUNT(*) {in_window}, MIN(v.value) {in_window}, "
-            f"MAX(v.value) {in_window}, (ARRAY_AGG(v.value ORDER BY v.period DESC) {in_window})[1]"
-        )
-        params += [start] * 5
+    aggregates = aggregates or {}
+    columns, params, layout = [], [], []
+    for key, months in wanted:
+        needed = aggregates.get((key, months), {"sum", "count", "min", "max", "latest"})
+        start = window_months(on, months)[0]
+        where = "FILTER (WHERE v.metric_id = %s AND v.period >= %s)"
+        parts = {
+            "total": f"SUM(v.value) {where}",
+            "count": f"COUNT(*) {where}",
+            "minimum": f"MIN(v.value) {where}" if "min" in needed else None,
+            "maximum": f"MAX(v.value) {where}" if "max" in needed else None,
+            "latest": f"(ARRAY_AGG(v.value ORDER BY v.period DESC) {where})[1]"
+            if "latest" in needed
+            else None,
+        }
+        for name, sql in parts.items():
+            if sql is not None:
+                columns.append(sql)
+                params += [metric_ids[key], start]
+                layout.append((key, months, name))
     sql = (
-        f"SELECT v.partner_id, v.metric_id, {', '.join(columns)} "  # noqa: S608 - constant SQL
+        f"SELECT v.partner_id, {', '.join(columns)} "  # noqa: S608 - constant SQL
         "FROM metrics_metricvalue v JOIN partners_partner p ON p.id = v.partner_id "
         "WHERE p.program_id = %s AND v.metric_id = ANY(%s) AND v.period >= %s AND v.period <= %s "
-        "GROUP BY v.partner_id, v.metric_id"
+        "GROUP BY v.partner_id"
     )
-    ids = sorted({metric_ids[key] for key, _ in wanted})
-    params += [program.pk, ids, starts[0], last]
-    key_of = {pk: key for key, pk in metric_ids.items()}
-    start_of = {months: window_months(on, months)[0] for _, months in wanted}
+    first = min(window_months(on, months)[0] for _, months in wanted)
+    params += [program.pk, sorted({metric_ids[key] for key, _ in wanted}), first, last]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         for row in cursor.fetchall():
-            partner_id, metric_id = row[0], row[1]
-            key = key_of[metric_id]
-            for wanted_key, months in wanted:
-                if wanted_key != key:
-                    continue
-                base = 2 + 5 * starts.index(start_of[months])
-                total, count, low, high, latest = row[base : base + 5]
-                if count:
-                    yield partner_id, key, months, WindowStats(total, count, low, high, latest)
+            found: dict[tuple[str, int], dict] = defaultdict(dict)
+            for (key, months, name), value in zip(layout, row[1:], strict=True):
+                found[(key, months)][name] = value
+            for (key, months), stats in found.items():
+                if stats["count"]:
+                    yield row[0], key, months, WindowStats(**stats)
 
 
 def _window_stats_python(program, wanted, metric_ids, on):
