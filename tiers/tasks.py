@@ -1,5 +1,6 @@
 import datetime
 
+from django.core.cache import cache
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.urls import reverse
@@ -46,8 +47,12 @@ def recalculate_program(*, tenant: Tenant, program_id: int, as_of: str, started_
     run = run_record_start(
         program=program, as_of=datetime.date.fromisoformat(as_of), started_by=_user(started_by_id)
     )
+
+    def report_progress(done: int, total: int) -> None:
+        cache.set(run_progress_key(run.pk), round(100 * done / total), timeout=3600)
+
     try:
-        summary = placements_recalculate(program=program, as_of=run.as_of)
+        summary = placements_recalculate(program=program, as_of=run.as_of, progress=report_progress)
     except RecalculationRefused as refused:
         run_record_finish(run=run, status=RunStatus.SKIPPED, message=str(refused))
         return RunStatus.SKIPPED
@@ -58,6 +63,10 @@ def recalculate_program(*, tenant: Tenant, program_id: int, as_of: str, started_
         raise
     run_record_finish(run=run, status=RunStatus.DONE, summary=summary)
     return RunStatus.DONE
+
+
+def run_progress_key(run_id: int) -> str:
+    return f"tier-run:{run_id}:percent"
 
 
 def _user(user_id):

@@ -1,6 +1,7 @@
 import datetime
 
 from django.contrib import messages
+from django.core.cache import cache
 from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -29,7 +30,7 @@ from .selectors import (
     tier_distribution,
     what_if,
 )
-from .tasks import recalculate_program
+from .tasks import recalculate_program, run_progress_key
 
 
 def _object_or_404(queryset, pk):
@@ -175,7 +176,8 @@ def program_run(request, program_pk: int):
 @staff_only
 def run_status(request, run_pk: int):
     run = _object_or_404(RecalculationRun.objects.select_related("program", "started_by"), run_pk)
-    return render(request, "tiers/partials/run_row.html", {"run": run})
+    percent = cache.get(run_progress_key(run.pk), 0)
+    return render(request, "tiers/partials/run_row.html", {"run": run, "percent": percent})
 
 
 @staff_only

@@ -239,3 +239,35 @@ def test_a_bad_preview_lists_each_problem_by_row(silver_partner):
     assert response.context["problems"] == [
         "Condition 1, Metric: Required for this kind of condition."
     ]
+
+
+def test_an_admin_starts_a_run_and_watches_it(silver_partner, django_capture_on_commit_callbacks):
+    from django.core.cache import cache
+
+    from tiers.models import RecalculationRun
+    from tiers.tasks import run_progress_key
+
+    with scope(tenant=silver_partner.tenant):
+        program = Program.objects.get()
+        running = RecalculationRun.objects.create(
+            tenant=silver_partner.tenant, program=program, as_of=TODAY
+        )
+    cache.set(run_progress_key(running.pk), 40)
+    client = silver_partner.client_for(silver_partner.admin)
+    row = client.get(
+        f"/o/acme/tiers/runs/{running.pk}/", headers={"HX-Request": "true"}
+    ).content.decode()
+    assert "40 % of partners evaluated" in row and 'hx-trigger="every 1s"' in row
+
+    tomorrow = silver_partner.tenant.local_today()
+    with scope(tenant=silver_partner.tenant):
+        Program.objects.update(last_evaluated_on=None)
+    response = client.post(f"/o/acme/tiers/programs/{program.pk}/run/", follow=True)
+    assert (
+        f"Recalculation of Reseller Program for {tomorrow:%d %B %Y} started."
+        in response.content.decode()
+    )
+    with scope(tenant=silver_partner.tenant):
+        latest = RecalculationRun.objects.order_by("-pk").first()
+    assert (latest.status, latest.started_by) == ("done", silver_partner.admin.user)
+    assert latest.summary["evaluated"] == 3
