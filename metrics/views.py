@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.contrib import messages
 from django.core.cache import cache
-from django.http import Http404, StreamingHttpResponse
+from django.http import StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
@@ -9,7 +9,7 @@ from django.views.decorators.http import require_http_methods
 from django_htmx.http import HttpResponseClientRedirect
 
 from partnerhub.csvfiles import size_text
-from partnerhub.tenancy.access import admin_only, staff_only
+from partnerhub.tenancy.access import admin_only, object_or_404, staff_only
 from partnerhub.tenancy.scoping import iterate_in_tenant
 from partners.selectors import partner_for_member
 
@@ -27,13 +27,6 @@ from .tasks import progress_key
 from .uploads import RefuseOversizedUpload
 
 
-def _object_or_404(queryset, pk):
-    found = queryset.filter(pk=pk).first()
-    if found is None:
-        raise Http404("Not found.")
-    return found
-
-
 @staff_only
 def metric_index(request):
     return render(request, "metrics/metric_list.html", {"metrics": metric_list()})
@@ -48,7 +41,7 @@ def metric_create(request):
 @admin_only
 @require_http_methods(["GET", "POST"])
 def metric_edit(request, metric_pk: int):
-    return _metric_form(request, _object_or_404(Metric.objects.all(), metric_pk))
+    return _metric_form(request, object_or_404(Metric.objects.all(), metric_pk))
 
 
 def _metric_form(request, metric: Metric | None):
@@ -131,7 +124,7 @@ def metric_import_url(request, metric_import: MetricImport) -> str:
 
 @staff_only
 def metric_import_detail(request, import_pk: int):
-    metric_import = _object_or_404(MetricImport.objects.select_related("started_by"), import_pk)
+    metric_import = object_or_404(MetricImport.objects.select_related("started_by"), import_pk)
     context = {
         "metric_import": metric_import,
         "progress": cache.get(progress_key(metric_import.pk)) or {"phase": "queued", "percent": 0},

@@ -2,12 +2,12 @@ import datetime
 
 from django.contrib import messages
 from django.core.cache import cache
-from django.http import Http404, HttpResponseNotAllowed
+from django.http import HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
-from partnerhub.tenancy.access import admin_only, staff_only
+from partnerhub.tenancy.access import admin_only, object_or_404, staff_only
 from partners.selectors import partner_for_member
 
 from . import services
@@ -31,13 +31,6 @@ from .selectors import (
     what_if,
 )
 from .tasks import recalculate_program, run_progress_key
-
-
-def _object_or_404(queryset, pk):
-    found = queryset.filter(pk=pk).first()
-    if found is None:
-        raise Http404("Not found.")
-    return found
 
 
 @staff_only
@@ -82,7 +75,7 @@ def _movement_totals(counts: dict[str, int]) -> dict[str, int]:
 
 @staff_only
 def program_detail(request, program_pk: int):
-    program = _object_or_404(Program.objects.all(), program_pk)
+    program = object_or_404(Program.objects.all(), program_pk)
     tiers = program.tiers.prefetch_related("benefits").order_by("-rank")
     context = {
         "program": program,
@@ -97,8 +90,8 @@ def program_detail(request, program_pk: int):
 @admin_only
 @require_http_methods(["GET", "POST"])
 def tier_rule_edit(request, program_pk: int, tier_pk: int):
-    program = _object_or_404(Program.objects.all(), program_pk)
-    tier = _object_or_404(program.tiers.all(), tier_pk)
+    program = object_or_404(Program.objects.all(), program_pk)
+    tier = object_or_404(program.tiers.all(), tier_pk)
     if request.method == "POST":
         header = RuleHeaderForm(request.POST)
         conditions = ConditionFormSet(request.POST, prefix="conditions")
@@ -158,7 +151,7 @@ def _rule_from_post(header, conditions):
 
 @admin_only
 def program_run(request, program_pk: int):
-    program = _object_or_404(Program.objects.all(), program_pk)
+    program = object_or_404(Program.objects.all(), program_pk)
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
     today = request.tenant.local_today()
@@ -175,7 +168,7 @@ def program_run(request, program_pk: int):
 
 @staff_only
 def run_status(request, run_pk: int):
-    run = _object_or_404(RecalculationRun.objects.select_related("program", "started_by"), run_pk)
+    run = object_or_404(RecalculationRun.objects.select_related("program", "started_by"), run_pk)
     percent = cache.get(run_progress_key(run.pk), 0)
     return render(request, "tiers/partials/run_row.html", {"run": run, "percent": percent})
 

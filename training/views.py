@@ -7,7 +7,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from partnerhub.csvfiles import formula_safe
-from partnerhub.tenancy.access import admin_only, staff_only
+from partnerhub.tenancy.access import admin_only, object_or_404, staff_only
 
 from . import services
 from .forms import CertificationForm, CertifiedFilterForm, CourseForm, LessonForm, QuestionForm
@@ -21,13 +21,6 @@ from .selectors import (
     course_is_locked_for,
     my_training,
 )
-
-
-def _object_or_404(queryset, pk):
-    found = queryset.filter(pk=pk).first()
-    if found is None:
-        raise Http404("Not found.")
-    return found
 
 
 def _course(request, course_pk: int) -> Course:
@@ -89,7 +82,7 @@ def course_enroll(request, course_pk: int):
 @require_http_methods(["GET", "POST"])
 def lesson_detail(request, course_pk: int, lesson_pk: int):
     course = _course(request, course_pk)
-    lesson = _object_or_404(course.lessons.all(), lesson_pk)
+    lesson = object_or_404(course.lessons.all(), lesson_pk)
     enrollment = _enrollment(request, course)
     if request.membership.is_partner_user:
         if enrollment is None:
@@ -180,7 +173,7 @@ def training_catalog(request):
 @admin_only
 @require_http_methods(["GET", "POST"])
 def course_edit(request, course_pk: int | None = None):
-    course = _object_or_404(Course.objects.all(), course_pk) if course_pk else None
+    course = object_or_404(Course.objects.all(), course_pk) if course_pk else None
     form = CourseForm(request.POST or None, instance=course)
     if request.method == "POST" and form.is_valid():
         saved = form.save(commit=False)
@@ -204,8 +197,8 @@ def course_edit(request, course_pk: int | None = None):
 @admin_only
 @require_http_methods(["GET", "POST"])
 def lesson_edit(request, course_pk: int, lesson_pk: int | None = None):
-    course = _object_or_404(Course.objects.all(), course_pk)
-    lesson = _object_or_404(course.lessons.all(), lesson_pk) if lesson_pk else None
+    course = object_or_404(Course.objects.all(), course_pk)
+    lesson = object_or_404(course.lessons.all(), lesson_pk) if lesson_pk else None
     form = LessonForm(request.POST or None, instance=lesson)
     if request.method == "POST" and form.is_valid():
         saved = form.save(commit=False)
@@ -221,8 +214,8 @@ def lesson_edit(request, course_pk: int, lesson_pk: int | None = None):
 @admin_only
 @require_http_methods(["GET", "POST"])
 def question_edit(request, course_pk: int, question_pk: int | None = None):
-    course = _object_or_404(Course.objects.all(), course_pk)
-    question = _object_or_404(course.questions.all(), question_pk) if question_pk else None
+    course = object_or_404(Course.objects.all(), course_pk)
+    question = object_or_404(course.questions.all(), question_pk) if question_pk else None
     initial = {}
     if question:
         initial = {"text": question.text}
@@ -255,7 +248,7 @@ def question_edit(request, course_pk: int, question_pk: int | None = None):
 @require_http_methods(["GET", "POST"])
 def certification_edit(request, certification_pk: int | None = None):
     certification = (
-        _object_or_404(Certification.objects.all(), certification_pk) if certification_pk else None
+        object_or_404(Certification.objects.all(), certification_pk) if certification_pk else None
     )
     form = CertificationForm(request.POST or None, instance=certification)
     if request.method == "POST" and form.is_valid():

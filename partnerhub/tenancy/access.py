@@ -1,6 +1,7 @@
 from functools import wraps
 
 from django.core.exceptions import PermissionDenied
+from django.http import Http404
 
 from .models import Role
 
@@ -22,3 +23,14 @@ def role_required(*roles: Role):
 
 staff_only = role_required(Role.ADMIN, Role.MANAGER)
 admin_only = role_required(Role.ADMIN)
+
+
+def object_or_404(queryset, pk):
+    """The object with `pk` in `queryset` (already scoped to the tenant), or 404.
+
+    Views look their object up before anything else, so another tenant's id answers 404
+    whatever the method."""
+    found = queryset.filter(pk=pk).first()
+    if found is None:
+        raise Http404("Not found.")
+    return found

@@ -13,7 +13,7 @@ from partners.selectors import partner_counts_by_status, partner_for_member
 from tiers.selectors import notices_unread, partner_standing
 
 from . import services
-from .access import admin_only
+from .access import admin_only, object_or_404
 from .forms import AccountFromInvitationForm, InvitationForm
 from .models import Invitation, Membership
 from .unscoped import invitation_by_token, memberships_of_user
@@ -78,17 +78,9 @@ def member_invite(request):
     return render(request, "tenancy/member_invite.html", {"form": form})
 
 
-def _object_or_404(queryset, pk):
-    """Look the object up before anything else, so a foreign id answers 404 whatever the method."""
-    found = queryset.filter(pk=pk).first()
-    if found is None:
-        raise Http404("Not found.")
-    return found
-
-
 @admin_only
 def invitation_revoke(request, invitation_pk: int):
-    invitation = _object_or_404(Invitation.objects.all(), invitation_pk)
+    invitation = object_or_404(Invitation.objects.all(), invitation_pk)
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
     try:
@@ -102,7 +94,7 @@ def invitation_revoke(request, invitation_pk: int):
 
 @admin_only
 def member_remove(request, membership_pk: int):
-    membership = _object_or_404(Membership.objects.select_related("user"), membership_pk)
+    membership = object_or_404(Membership.objects.select_related("user"), membership_pk)
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
     try:

@@ -1,3 +1,5 @@
+from pathlib import Path
+
 from django.core.management.base import BaseCommand, CommandError
 from django_scopes import scope
 
@@ -19,3 +21,17 @@ class TenantCommand(BaseCommand):
 
     def handle_tenant(self, tenant: Tenant, *args, **options):
         raise NotImplementedError
+
+    def read_file(self, path: Path) -> bytes:
+        try:
+            return path.read_bytes()
+        except OSError as error:
+            raise CommandError(f"Cannot read {path}: {error.strerror}") from None
+
+    def refuse_file(self, path: Path, problems: list[str], total: int) -> CommandError:
+        """Print a refused file's report, one problem a line, and the error that exits 1."""
+        for line in problems:
+            self.stderr.write(f"{path.name}: {line}")
+        return CommandError(
+            f"{path.name} was not imported: {total} problem(s); nothing was written."
+        )

@@ -1,7 +1,5 @@
 from pathlib import Path
 
-from django.core.management.base import CommandError
-
 from partnerhub.csvfiles import FileRejected
 from partnerhub.tenancy.management.tenant_command import TenantCommand
 from partners.services import partner_import_csv
@@ -15,19 +13,11 @@ class Command(TenantCommand):
         parser.add_argument("file", type=Path)
 
     def handle_tenant(self, tenant, *, file: Path, **options):
-        try:
-            data = file.read_bytes()
-        except OSError as error:
-            raise CommandError(f"Cannot read {file}: {error.strerror}") from None
+        data = self.read_file(file)
         try:
             result = partner_import_csv(tenant=tenant, data=data)
         except FileRejected as rejected:
-            for line in rejected.lines:
-                self.stderr.write(f"{file.name}: {line}")
-            raise CommandError(
-                f"{file.name} was not imported: {rejected.report.total} problem(s); "
-                "nothing was written."
-            ) from None
+            raise self.refuse_file(file, rejected.lines, rejected.report.total) from None
         self.stdout.write(
             f"Imported {file.name}: {result.created} created, {result.updated} updated, "
             f"{result.unchanged} unchanged."
