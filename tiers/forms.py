@@ -13,6 +13,7 @@ from metrics.models import Metric
 from training.models import Certification
 
 from .engine import AGGREGATES, OPERATORS, RuleError, parse_rule
+from .models import BenefitKind
 
 GROUPS = [(0, "Top level"), (1, "Group 1"), (2, "Group 2"), (3, "Group 3")]
 COMBINATORS = [("all", "all of"), ("any", "any of")]
@@ -196,3 +197,13 @@ class MovementPeriodForm(forms.Form):
     last = forms.DateField(
         required=False, widget=forms.DateInput(attrs={"type": "date"}), label="To"
     )
+
+
+class BenefitForm(forms.Form):
+    title = forms.CharField(max_length=200)
+    kind = forms.ChoiceField(choices=BenefitKind.choices, initial=BenefitKind.OTHER)
+    value = forms.CharField(max_length=100, required=False, help_text="e.g. 12 % or $10,000 a year")
+    description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+BenefitFormSet = forms.formset_factory(BenefitForm, extra=2, can_delete=True)

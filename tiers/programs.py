@@ -234,7 +234,13 @@ def describe_changes(before: dict | None, after: dict) -> list[str]:
 
 
 def _titles(tier: dict) -> str:
-    return ", ".join(b["title"] for b in tier["benefits"]) or "none"
+    return (
+        ", ".join(
+            f"{b['title']} ({b['value']})" if b.get("value") else b["title"]
+            for b in tier["benefits"]
+        )
+        or "none"
+    )
 
 
 def describe_rule(rule) -> str:
@@ -265,4 +271,25 @@ def tier_rule_save(*, tier: Tier, rule, by) -> bool:
     before = program_export(program)
     tier.rule = rule_to_json(parse_rule(rule))
     tier.save(update_fields=["rule"])
+    return criteria_version_save(program=program, before=before, by=by)
+
+
+@transaction.atomic
+def tier_benefits_save(*, tier: Tier, benefits: list[dict], by) -> bool:
+    """Replace a tier's benefits, in order; a real change makes a new criteria version."""
+    program = tier.program
+    before = program_export(program)
+    tier.benefits.all().delete()
+    Benefit.objects.bulk_create(
+        Benefit(
+            tenant=tier.tenant,
+            tier=tier,
+            position=n,
+            title=b["title"].strip(),
+            kind=b.get("kind") or "other",
+            value=b.get("value") or "",
+            description=b.get("description") or "",
+        )
+        for n, b in enumerate(benefits)
+    )
     return criteria_version_save(program=program, before=before, by=by)

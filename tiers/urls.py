@@ -10,6 +10,11 @@ urlpatterns = [
         views.tier_rule_edit,
         name="tier_rule_edit",
     ),
+    path(
+        "tiers/programs/<int:program_pk>/tiers/<int:tier_pk>/benefits/",
+        views.tier_benefits_edit,
+        name="tier_benefits_edit",
+    ),
     path("tiers/programs/<int:program_pk>/run/", views.program_run, name="program_run"),
     path("tiers/runs/<int:run_pk>/", views.run_status, name="run_status"),
     path("partners/<int:partner_pk>/override/", views.partner_override, name="partner_override"),

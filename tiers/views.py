@@ -13,6 +13,7 @@ from partners.selectors import partner_for_member
 from . import services
 from .engine import RuleError
 from .forms import (
+    BenefitFormSet,
     ConditionFormSet,
     MovementPeriodForm,
     OverrideForm,
@@ -22,7 +23,7 @@ from .forms import (
     rule_from_forms,
 )
 from .models import CriteriaVersion, Program, RecalculationRun, Tier
-from .programs import describe_rule, tier_rule_save
+from .programs import describe_rule, tier_benefits_save, tier_rule_save
 from .selectors import (
     active_overrides,
     movement_counts,
@@ -204,3 +205,31 @@ def partner_override(request, partner_pk: int):
                 "partner_detail", tenant_slug=request.tenant.slug, partner_pk=partner.pk
             )
     return render(request, "tiers/override.html", {"partner": partner, "form": form})
+
+
+@admin_only
+@require_http_methods(["GET", "POST"])
+def tier_benefits_edit(request, program_pk: int, tier_pk: int):
+    program = object_or_404(Program.objects.all(), program_pk)
+    tier = object_or_404(program.tiers.all(), tier_pk)
+    initial = list(tier.benefits.values("title", "kind", "value", "description"))
+    formset = BenefitFormSet(request.POST or None, initial=initial, prefix="benefits")
+    if request.method == "POST" and formset.is_valid():
+        kept = [
+            form.cleaned_data
+            for form in formset.forms
+            if form.has_changed() or form in formset.initial_forms
+            if form.cleaned_data and not form.cleaned_data.get("DELETE")
+        ]
+        changed = tier_benefits_save(tier=tier, benefits=kept, by=request.user)
+        program.refresh_from_db(fields=["version"])
+        messages.success(
+            request,
+            f"{tier.name} benefits saved as version {program.version}."
+            if changed
+            else "Nothing changed.",
+        )
+        return redirect("program_detail", tenant_slug=request.tenant.slug, program_pk=program.pk)
+    return render(
+        request, "tiers/benefits_edit.html", {"program": program, "tier": tier, "formset": formset}
+    )

@@ -271,3 +271,44 @@ def test_an_admin_starts_a_run_and_watches_it(silver_partner, django_capture_on_
         latest = RecalculationRun.objects.order_by("-pk").first()
     assert (latest.status, latest.started_by) == ("done", silver_partner.admin.user)
     assert latest.summary["evaluated"] == 3
+
+
+def test_an_admin_edits_a_tiers_benefits_and_partners_see_them(silver_partner):
+    with scope(tenant=silver_partner.tenant):
+        program = Program.objects.get()
+        silver = program.tiers.get(key="silver")
+    client = silver_partner.client_for(silver_partner.admin)
+    url = f"/o/acme/tiers/programs/{program.pk}/tiers/{silver.pk}/benefits/"
+    data = {
+        "benefits-TOTAL_FORMS": "3",
+        "benefits-INITIAL_FORMS": "1",
+        "benefits-MIN_NUM_FORMS": "0",
+        "benefits-MAX_NUM_FORMS": "1000",
+        "benefits-0-title": "Deal registration discount",
+        "benefits-0-kind": "discount",
+        "benefits-0-value": "15 %",
+        "benefits-0-description": "",
+        "benefits-1-title": "Quarterly business review",
+        "benefits-1-kind": "support",
+        "benefits-1-value": "",
+        "benefits-1-description": "With your account manager",
+        "benefits-2-title": "",
+        "benefits-2-kind": "other",
+        "benefits-2-value": "",
+        "benefits-2-description": "",
+    }
+    response = client.post(url, data, follow=True)
+    assert "Silver benefits saved as version 2." in response.content.decode()
+    with scope(tenant=silver_partner.tenant):
+        assert list(silver.benefits.values_list("title", "value")) == [
+            ("Deal registration discount", "15 %"),
+            ("Quarterly business review", ""),
+        ]
+        assert CriteriaVersion.objects.get(number=2).changes == [
+            "Tier silver benefits: Deal registration discount (10 %) → "
+            "Deal registration discount (15 %), Quarterly business review."
+        ]
+    home = silver_partner.client_for(silver_partner.partner_user).get("/o/acme/").content.decode()
+    assert "Quarterly business review" in home and "15 %" in home
+    bad = client.post(url, {**data, "benefits-1-kind": "cashback"}).content.decode()
+    assert "Benefit 2: Select a valid choice. cashback is not one of the available choices." in bad
