@@ -14,17 +14,10 @@ from training.models import Certification
 
 from .engine import AGGREGATES, OPERATORS, RuleError, parse_rule
 from .models import BenefitKind
+from .progress import AGG_WORDS
 
 GROUPS = [(0, "Top level"), (1, "Group 1"), (2, "Group 2"), (3, "Group 3")]
 COMBINATORS = [("all", "all of"), ("any", "any of")]
-AGG_LABELS = {
-    "sum": "total",
-    "avg": "average",
-    "min": "lowest month",
-    "max": "best month",
-    "latest": "latest month",
-    "count": "months reported",
-}
 
 
 class RuleHeaderForm(forms.Form):
@@ -42,7 +35,7 @@ class ConditionForm(forms.Form):
     )
     metric = forms.ChoiceField(required=False)
     agg = forms.ChoiceField(
-        choices=[("", "—"), *((a, AGG_LABELS[a]) for a in AGGREGATES)],
+        choices=[("", "—"), *((a, AGG_WORDS[a]) for a in AGGREGATES)],
         required=False,
         label="of the",
     )

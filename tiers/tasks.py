@@ -1,4 +1,5 @@
 import datetime
+from collections import defaultdict
 
 from django.core.cache import cache
 from django.core.mail import send_mail
@@ -82,6 +83,8 @@ def notify_placement_changes(
     """Tell a partner's users and its account manager about each move, once per event."""
     sent = 0
     partners = Partner.objects.in_bulk([c["partner_id"] for c in changes])
+    recipients = _recipients_by_partner(partners)
+    link = reverse("portal_home", kwargs={"tenant_slug": tenant.slug})
     for change in changes:
         if change["reason"] not in NOTIFIED_REASONS:
             continue
@@ -90,8 +93,7 @@ def notify_placement_changes(
             continue
         text = _notice_text(partner, change)
         event = f"placement:{partner.pk}:{on}:{change['reason']}:{change['to']}"
-        link = reverse("portal_home", kwargs={"tenant_slug": tenant.slug})
-        for membership in _recipients(partner):
+        for membership in recipients.get(partner.pk, []):
             try:
                 with transaction.atomic():
                     Notice.objects.create(
@@ -104,15 +106,18 @@ def notify_placement_changes(
     return sent
 
 
-def _recipients(partner: Partner):
-    memberships = list(
-        Membership.objects.filter(partner=partner, role=Role.PARTNER).select_related("user")
-    )
-    if partner.account_manager_id:
-        memberships.append(
-            Membership.objects.select_related("user").get(pk=partner.account_manager_id)
-        )
-    return memberships
+def _recipients_by_partner(partners: dict[int, Partner]) -> dict[int, list[Membership]]:
+    """Each partner's users, then its account manager: two queries for the whole batch."""
+    recipients: dict[int, list[Membership]] = defaultdict(list)
+    users = Membership.objects.filter(partner_id__in=list(partners), role=Role.PARTNER)
+    for membership in users.select_related("user").order_by("pk"):
+        recipients[membership.partner_id].append(membership)
+    manager_ids = {p.account_manager_id for p in partners.values() if p.account_manager_id}
+    managers = Membership.objects.select_related("user").in_bulk(manager_ids)
+    for partner in partners.values():
+        if partner.account_manager_id in managers:
+            recipients[partner.pk].append(managers[partner.account_manager_id])
+    return recipients
 
 
 def _notice_text(partner: Partner, change: dict) -> str:

@@ -104,13 +104,7 @@ def tier_rule_edit(request, program_pk: int, tier_pk: int):
             return render(request, "tiers/partials/what_if.html", {"result": result, "tier": tier})
         if rule is not _INVALID:
             changed = tier_rule_save(tier=tier, rule=rule, by=request.user)
-            program.refresh_from_db(fields=["version"])
-            messages.success(
-                request,
-                f"{tier.name} criteria saved as version {program.version}."
-                if changed
-                else "Nothing changed.",
-            )
+            _say_saved(request, program, f"{tier.name} criteria", changed)
             return redirect(
                 "program_detail", tenant_slug=request.tenant.slug, program_pk=program.pk
             )
@@ -139,6 +133,13 @@ def tier_rule_edit(request, program_pk: int, tier_pk: int):
 
 
 _INVALID = object()
+
+
+def _say_saved(request, program: Program, what: str, changed: bool) -> None:
+    """The program instance may be stale (the save bumped its version through another one)."""
+    program.refresh_from_db(fields=["version"])
+    text = f"{what} saved as version {program.version}." if changed else "Nothing changed."
+    messages.success(request, text)
 
 
 def _rule_from_post(header, conditions):
@@ -215,20 +216,14 @@ def tier_benefits_edit(request, program_pk: int, tier_pk: int):
     initial = list(tier.benefits.values("title", "kind", "value", "description"))
     formset = BenefitFormSet(request.POST or None, initial=initial, prefix="benefits")
     if request.method == "POST" and formset.is_valid():
+        # Untouched extra rows clean to {}; deleted rows are marked.
         kept = [
             form.cleaned_data
             for form in formset.forms
-            if form.has_changed() or form in formset.initial_forms
             if form.cleaned_data and not form.cleaned_data.get("DELETE")
         ]
         changed = tier_benefits_save(tier=tier, benefits=kept, by=request.user)
-        program.refresh_from_db(fields=["version"])
-        messages.success(
-            request,
-            f"{tier.name} benefits saved as version {program.version}."
-            if changed
-            else "Nothing changed.",
-        )
+        _say_saved(request, program, f"{tier.name} benefits", changed)
         return redirect("program_detail", tenant_slug=request.tenant.slug, program_pk=program.pk)
     return render(
         request, "tiers/benefits_edit.html", {"program": program, "tier": tier, "formset": formset}
