@@ -45,6 +45,11 @@ def format_decimal(value: Decimal) -> str:
     return "0" if text in ("-0", "") else text
 
 
+def money_text(value: Decimal) -> str:
+    """An amount of money as people read it: 12,500 when whole, 12,500.50 otherwise."""
+    return f"{value:,.0f}" if value == value.to_integral_value() else f"{value:,.2f}"
+
+
 class _Echo:
     def write(self, line: str) -> str:
         return line

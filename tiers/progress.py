@@ -3,6 +3,8 @@
 from dataclasses import dataclass
 from decimal import Decimal
 
+from metrics.selectors import money_text
+
 from .engine import CertificationCondition, MetricCondition, conditions_of, parse_rule
 
 OP_WORDS = {">=": "at least", ">": "more than", "<=": "at most", "<": "less than", "==": "exactly"}
@@ -36,8 +38,7 @@ def amount(value: Decimal | None, unit: str, currency: str) -> str:
     if value is None:
         return "no value"
     if unit == "currency":
-        text = f"{value:,.0f}" if value == value.to_integral_value() else f"{value:,.2f}"
-        return f"{currency} {text}"
+        return f"{currency} {money_text(value)}"
     text = format(
         value.normalize() if value == value.to_integral_value() else round(value, 2), ",f"
     )

@@ -4,7 +4,7 @@ from django import template
 from django.contrib.humanize.templatetags.humanize import intcomma
 
 from metrics.models import MetricUnit
-from metrics.selectors import format_decimal
+from metrics.selectors import format_decimal, money_text
 
 register = template.Library()
 
@@ -19,7 +19,7 @@ def metric_value(
     if value is None:
         return empty
     if metric.unit == MetricUnit.CURRENCY:
-        number = f"{value:,.0f}" if value == value.to_integral_value() else f"{value:,.2f}"
+        number = money_text(value)
         tenant = context.get("tenant")
         return f"{tenant.currency} {number}" if tenant and unit else number
     number = intcomma(format_decimal(round(value, 2)))
