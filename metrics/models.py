@@ -2,6 +2,7 @@ from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 
+from partnerhub.jobs import TrackedJob
 from partnerhub.tenancy.models import Tenant, TenantOwnedModel
 
 metric_key_validator = RegexValidator(
@@ -101,7 +102,7 @@ class ImportStatus(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
-class MetricImport(TenantOwnedModel):
+class MetricImport(TenantOwnedModel, TrackedJob):
     """The record of one import: who, when, which file, what it did or why it was refused."""
 
     started_by = models.ForeignKey(
@@ -129,6 +130,15 @@ class MetricImport(TenantOwnedModel):
     def __str__(self):
         return f"{self.file_name} ({self.get_status_display()})"
 
+    @classmethod
+    def failure_fields(cls, reason: str) -> dict:
+        return {"problems": [reason], "problem_count": 0}
+
     @property
     def is_finished(self) -> bool:
         return self.status in (ImportStatus.SUCCEEDED, ImportStatus.REJECTED, ImportStatus.FAILED)
+
+    @property
+    def can_retry(self) -> bool:
+        """A failed upload is kept, so it can run again; a refused one needs a new file."""
+        return self.status == ImportStatus.FAILED and bool(self.stored_file)

@@ -13,11 +13,15 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from typing import BinaryIO
 
+from django.core.files.storage import default_storage
 from django.db import connection, transaction
 from django.utils import timezone
 
 from partnerhub.csvfiles import FileRejected, ProblemReport, formula_unescaped
+from partnerhub.jobs import job_claim, job_heartbeat
+from partnerhub.queue import enqueue_on_commit
 from partnerhub.tenancy.models import Tenant
 
 from .files import METRIC_COLUMNS, open_table
@@ -40,15 +44,21 @@ class MetricImportResult:
 
 
 def metric_values_import(
-    *, tenant: Tenant, data: bytes, file_name: str, progress: Progress | None = None
+    *,
+    tenant: Tenant,
+    source: BinaryIO | bytes,
+    file_name: str,
+    progress: Progress | None = None,
 ) -> MetricImportResult:
     """Upsert metric values from CSV or XLSX `partner_ref,metric,period,value`, all or nothing.
 
-    Raises FileRejected with every problem (by line) and writes nothing when the file is bad.
+    `source` is an open binary file (read as a stream) or the file's bytes. Raises FileRejected
+    with every problem (by line) and writes nothing when the file is bad.
     """
     progress = progress or (lambda phase, fraction: None)
     report = ProblemReport()
-    table = open_table(data, file_name=file_name, report=report)
+    stream = io.BytesIO(source) if isinstance(source, bytes) else source
+    table = open_table(stream, file_name=file_name, report=report)
     if table is None:
         raise FileRejected(report)
     columns = [table.header.index(name) for name in METRIC_COLUMNS]
@@ -56,6 +66,7 @@ def metric_values_import(
     with transaction.atomic():
         _create_staging_table()
         rows = _load_staging(_checked_rows(table.rows, columns, report, table.line_count, progress))
+        _analyze_staging()
         if rows == 0 and not report:
             report.add(None, "the file has a header but no rows")
         progress("validating", 1.0)
@@ -143,6 +154,15 @@ def _create_staging_table() -> None:
             "CREATE TEMPORARY TABLE metric_import_rows "
             "(line integer, partner_ref text, metric text, period date, value numeric(18, 4))"
         )
+
+
+def _analyze_staging() -> None:
+    """Give the planner the staging table's statistics: autovacuum never analyzes a temporary
+    table, and without them the joins below picked nested loops that took minutes on a new
+    tenant's first large file."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE metric_import_rows")
 
 
 def _drop_staging_table() -> None:
@@ -312,49 +332,100 @@ def metric_import_record(
     )
 
 
+class ImportLost(Exception):
+    """Another attempt (or the sweeper) took the import over; this attempt's work rolls back."""
+
+
 def metric_import_run(
-    *, metric_import: MetricImport, data: bytes, progress: Progress | None = None
+    *, metric_import: MetricImport, source: BinaryIO | bytes, progress: Progress | None = None
 ) -> MetricImport:
-    """Run an import and record its outcome on `metric_import`, whatever that outcome is."""
-    claimed = MetricImport.objects.filter(pk=metric_import.pk, status=ImportStatus.QUEUED).update(
-        status=ImportStatus.RUNNING
-    )
-    if not claimed:
-        metric_import.refresh_from_db()
-        return metric_import  # another worker ran it already
-    metric_import.status = ImportStatus.RUNNING
-    try:
-        result = metric_values_import(
-            tenant=metric_import.tenant,
-            data=data,
-            file_name=metric_import.file_name,
-            progress=progress,
-        )
-    except FileRejected as rejected:
-        metric_import.status = ImportStatus.REJECTED
-        metric_import.problem_count = rejected.report.total
-        metric_import.problems = rejected.lines
-    except Exception:
-        metric_import.status = ImportStatus.FAILED
-        metric_import.problems = ["the import stopped on an internal error; nothing was written"]
-        metric_import.finished_at = timezone.now()
-        metric_import.save()
-        raise
-    else:
-        metric_import.status = ImportStatus.SUCCEEDED
-        metric_import.rows_total = result.rows
-        metric_import.rows_inserted = result.inserted
-        metric_import.rows_updated = result.updated
-        metric_import.rows_unchanged = result.unchanged
-    metric_import.finished_at = timezone.now()
-    metric_import.save()
+    """Claim the import, run it and record its outcome, whatever that outcome is.
+
+    The outcome is written in the same transaction as the values, and only if this attempt
+    still holds the import: an attempt that was given up for dead can never overwrite the one
+    that replaced it. An import already claimed by another live attempt, or already ended,
+    is returned as it stands.
+    """
+    attempt = job_claim(MetricImport, metric_import.pk)
+    error = None
+    if attempt is not None:
+        with job_heartbeat(MetricImport, metric_import.pk, attempt):
+            error = _import_outcome(metric_import, source, progress, attempt)
+    metric_import.refresh_from_db()
+    if metric_import.status in (ImportStatus.SUCCEEDED, ImportStatus.REJECTED):
+        _discard_upload(metric_import)
+    if error is not None:
+        raise error
     return metric_import
 
 
-def metric_import_upload(*, tenant: Tenant, uploaded_file, started_by) -> MetricImport:
-    """Keep an uploaded file and queue its import; the worker reads it back from storage."""
-    from django.core.files.storage import default_storage
+def _import_outcome(metric_import, source, progress, attempt) -> Exception | None:
+    """Run the import and write its outcome; the unexpected error to raise, if any."""
+    mine = MetricImport.objects.filter(
+        pk=metric_import.pk, status=ImportStatus.RUNNING, attempts=attempt
+    )
+    try:
+        with transaction.atomic():
+            result = metric_values_import(
+                tenant=metric_import.tenant,
+                source=source,
+                file_name=metric_import.file_name,
+                progress=progress,
+            )
+            finished = mine.update(
+                status=ImportStatus.SUCCEEDED,
+                rows_total=result.rows,
+                rows_inserted=result.inserted,
+                rows_updated=result.updated,
+                rows_unchanged=result.unchanged,
+                problem_count=0,
+                problems=[],
+                finished_at=timezone.now(),
+            )
+            if not finished:
+                raise ImportLost
+    except ImportLost:
+        return None
+    except FileRejected as rejected:
+        mine.update(
+            status=ImportStatus.REJECTED,
+            problem_count=rejected.report.total,
+            problems=rejected.lines,
+            finished_at=timezone.now(),
+        )
+    except Exception as error:
+        mine.update(
+            status=ImportStatus.FAILED,
+            problems=[
+                f"the import stopped on an internal error ({_reason(error)}); "
+                "nothing was written; retry"
+            ],
+            finished_at=timezone.now(),
+        )
+        return error
+    return None
 
+
+def _reason(error: Exception) -> str:
+    from celery.exceptions import SoftTimeLimitExceeded
+
+    if isinstance(error, SoftTimeLimitExceeded):
+        return "it ran longer than the time limit"
+    return type(error).__name__
+
+
+def _discard_upload(metric_import: MetricImport) -> None:
+    """An upload is kept until its import ended with a result; a failed one stays for a retry."""
+    if metric_import.stored_file:
+        default_storage.delete(metric_import.stored_file)
+
+
+def metric_import_upload(*, tenant: Tenant, uploaded_file, started_by) -> MetricImport:
+    """Keep an uploaded file and queue its import; the worker reads it back from storage.
+
+    QueueUnavailable when the task queue cannot take it: then neither the record nor the
+    stored file is kept.
+    """
     from .tasks import run_metric_import
 
     stored = default_storage.save(
@@ -368,10 +439,36 @@ def metric_import_upload(*, tenant: Tenant, uploaded_file, started_by) -> Metric
         started_by=started_by,
         stored_file=stored,
     )
-    transaction.on_commit(
-        lambda: run_metric_import.delay(tenant_id=tenant.pk, import_id=metric_import.pk)
-    )
+
+    def undo():
+        MetricImport.objects.filter(pk=metric_import.pk).delete()
+        default_storage.delete(stored)
+
+    enqueue_on_commit(run_metric_import, undo=undo, tenant_id=tenant.pk, import_id=metric_import.pk)
     return metric_import
+
+
+def metric_import_retry(*, metric_import: MetricImport) -> bool:
+    """Queue a failed upload's import again; False when it cannot be retried (any more)."""
+    from .tasks import run_metric_import
+
+    if not metric_import.can_retry or not default_storage.exists(metric_import.stored_file):
+        return False
+    requeued = MetricImport.objects.filter(pk=metric_import.pk, status=ImportStatus.FAILED).update(
+        status=ImportStatus.QUEUED, problems=[], problem_count=0, finished_at=None
+    )
+    if not requeued:
+        return False
+
+    def undo():
+        MetricImport.objects.filter(pk=metric_import.pk, status=ImportStatus.QUEUED).update(
+            status=ImportStatus.FAILED, finished_at=timezone.now()
+        )
+
+    enqueue_on_commit(
+        run_metric_import, undo=undo, tenant_id=metric_import.tenant_id, import_id=metric_import.pk
+    )
+    return True
 
 
 def metric_import_refuse(

@@ -8,6 +8,11 @@ urlpatterns = [
     path("metrics/<int:metric_pk>/edit/", views.metric_edit, name="metric_edit"),
     path("metrics/imports/", views.metric_import_index, name="metric_import_list"),
     path(
+        "metrics/imports/<int:import_pk>/retry/",
+        views.metric_import_retry,
+        name="metric_import_retry",
+    ),
+    path(
         "metrics/imports/<int:import_pk>/", views.metric_import_detail, name="metric_import_detail"
     ),
     path("metrics/export/", views.metric_export, name="metric_export"),

@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.contrib import messages
 from django.core.cache import cache
-from django.http import StreamingHttpResponse
+from django.http import HttpResponseNotAllowed, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
@@ -9,6 +9,7 @@ from django.views.decorators.http import require_http_methods
 from django_htmx.http import HttpResponseClientRedirect
 
 from partnerhub.csvfiles import size_text
+from partnerhub.queue import QueueUnavailable
 from partnerhub.tenancy.access import admin_only, object_or_404, staff_only
 from partnerhub.tenancy.scoping import iterate_in_tenant
 from partners.selectors import partner_for_member
@@ -72,9 +73,13 @@ def _metric_import_index(request):
         form = MetricUploadForm(request.POST, request.FILES)  # parses, or refuses, the upload
         refused_bytes = getattr(request, "refused_upload_bytes", None)
         if refused_bytes is not None or form.is_valid():
-            metric_import = _start_import(request, form, refused_bytes)
-            url = metric_import_url(request, metric_import)
-            return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+            try:
+                metric_import = _start_import(request, form, refused_bytes)
+            except QueueUnavailable as unavailable:
+                form.add_error(None, str(unavailable))
+            else:
+                url = metric_import_url(request, metric_import)
+                return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
     context = {
         "form": form,
         "imports": metric_imports_recent(),
@@ -132,6 +137,23 @@ def metric_import_detail(request, import_pk: int):
     if request.htmx:
         return render(request, "metrics/partials/import_status.html", context)
     return render(request, "metrics/import_detail.html", context)
+
+
+@staff_only
+def metric_import_retry(request, import_pk: int):
+    metric_import = object_or_404(MetricImport.objects.all(), import_pk)  # 404 before 405
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    try:
+        retried = services.metric_import_retry(metric_import=metric_import)
+    except QueueUnavailable as unavailable:
+        messages.error(request, str(unavailable))
+    else:
+        if retried:
+            messages.success(request, f"The import of {metric_import.file_name} runs again.")
+        else:
+            messages.error(request, "This import cannot be retried; upload the file again.")
+    return redirect(metric_import_url(request, metric_import))
 
 
 @staff_only

@@ -6,10 +6,12 @@ are: UTF-8 with or without a byte-order mark, CRLF line ends, quoted fields.
 """
 
 import bisect
+import codecs
 import csv
 import io
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import BinaryIO
 
 MAX_REPORTED_PROBLEMS = 100
 MAX_FIELD_CHARS = 10_000
@@ -86,65 +88,82 @@ class CsvRow:
     values: dict[str, str]
 
 
-def _line_of_offset(data: bytes, offset: int) -> int:
-    return data.count(b"\n", 0, offset) + 1
+MAX_LINE_BYTES = 1_000_000
 
 
-def decode_text(data: bytes, report: ProblemReport) -> str | None:
-    if not data.strip():
-        report.add(None, "the file is empty")
-        return None
-    nul = data.find(b"\x00")
-    if nul != -1:
-        report.add(_line_of_offset(data, nul), "contains a NUL byte; is this a CSV text file?")
-        return None
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        report.add(
-            _line_of_offset(data, error.start),
-            "is not valid UTF-8 text; save the file as CSV UTF-8",
-        )
-        return None
+def file_size(stream: BinaryIO) -> int:
+    position = stream.tell()
+    stream.seek(0, io.SEEK_END)
+    size = stream.tell()
+    stream.seek(position)
+    return size
 
 
-def iter_csv_records(
-    text: str, *, header_width: int, report: ProblemReport
-) -> Iterator[tuple[int, list[str]]]:
-    """Yield (line, cells) for each non-blank record after the header, with the line number an
-    editor shows for the record's first line. Records of the wrong width are reported, not
-    yielded."""
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    next(reader, None)
-    line = reader.line_num + 1
-    while True:
-        try:
-            cells = next(reader)
-        except StopIteration:
+def text_lines(stream: BinaryIO, report: ProblemReport) -> Iterator[str]:
+    """The file's lines as UTF-8 text (a byte-order mark allowed), read from disk one at a time.
+
+    Stops at the first line that holds a NUL byte, is not UTF-8 or is longer than any CSV line
+    should be, and names it in the report: the file is refused, and nothing past that line has
+    to be held in memory.
+    """
+    number = 0
+    while raw := stream.readline(MAX_LINE_BYTES + 1):
+        number += 1
+        if len(raw) > MAX_LINE_BYTES:
+            report.add(number, f"is longer than {size_text(MAX_LINE_BYTES)}; is this a CSV file?")
             return
-        except csv.Error as error:
-            report.add(line, f"cannot be read as CSV: {error}")
-            line = reader.line_num + 1
-            continue
-        if len(cells) != header_width:
-            if any(cell.strip() for cell in cells):
-                report.add(
-                    line, f"has {len(cells)} values but the header has {header_width} columns"
-                )
-        else:
-            yield line, cells
-        line = reader.line_num + 1
+        if number == 1:
+            raw = raw.removeprefix(codecs.BOM_UTF8)
+        if b"\x00" in raw:
+            report.add(number, "contains a NUL byte; is this a CSV text file?")
+            return
+        try:
+            yield raw.decode("utf-8")
+        except UnicodeDecodeError:
+            report.add(number, "is not valid UTF-8 text; save the file as CSV UTF-8")
+            return
 
 
-def read_header(text: str, report: ProblemReport) -> list[str] | None:
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+def read_csv(
+    stream: BinaryIO, report: ProblemReport
+) -> tuple[list[str], Iterator[tuple[int, list[str]]]] | None:
+    """The header's column names (lower case) and an iterator of (line, cells) for each
+    non-blank record after it, with the line an editor shows for the record's first line.
+    Records of the wrong width are reported, not yielded. None when there is no header."""
+    reader = csv.reader(text_lines(stream, report), strict=True)
+    header: list[str] = []
     try:
-        return [name.strip().lower() for name in next(reader)]
+        while not any(name.strip() for name in header):
+            header = next(reader)
     except StopIteration:
-        report.add(None, "the file is empty")
+        if not report:
+            report.add(None, "the file is empty")
+        return None
     except csv.Error as error:
-        report.add(1, f"cannot read the header: {error}")
-    return None
+        report.add(reader.line_num, f"cannot read the header: {error}")
+        return None
+    header = [name.strip().lower() for name in header]
+
+    def records() -> Iterator[tuple[int, list[str]]]:
+        width = len(header)
+        line = reader.line_num + 1
+        while True:
+            try:
+                cells = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as error:
+                report.add(line, f"cannot be read as CSV: {error}")
+                line = reader.line_num + 1
+                continue
+            if len(cells) != width:
+                if any(cell.strip() for cell in cells):
+                    report.add(line, f"has {len(cells)} values but the header has {width} columns")
+            else:
+                yield line, cells
+            line = reader.line_num + 1
+
+    return header, records()
 
 
 def parse_csv(
@@ -160,15 +179,15 @@ def parse_csv(
     understood without the header. Row problems are added to `report` and reading goes on, so
     one pass names every problem in the file.
     """
-    text = decode_text(data, report)
-    header = read_header(text, report) if text is not None else None
-    if header is None or not header_is_valid(
-        header, required=required, optional=optional, report=report
-    ):
-        return header or [], []
+    opened = read_csv(io.BytesIO(data), report)
+    if opened is None:
+        return [], []
+    header, records = opened
+    if not header_is_valid(header, required=required, optional=optional, report=report):
+        return header, []
     rows = [
         CsvRow(line, {name: cell.strip() for name, cell in zip(header, cells, strict=True)})
-        for line, cells in iter_csv_records(text, header_width=len(header), report=report)
+        for line, cells in records
         if _fields_fit(cells, header=header, line=line, report=report)
     ]
     if not rows and not report:

@@ -18,7 +18,7 @@ from partnerhub.tenancy.services import membership_add, tenant_create
 from partners.models import Partner, PartnerStatus
 from tiers.models import Program, Tier
 from tiers.programs import program_load
-from tiers.services import placements_recalculate
+from tiers.services import recalculation_create, recalculation_run
 from training.models import (
     AwardSource,
     Certification,
@@ -298,7 +298,8 @@ def _demo_program(tenant: Tenant) -> None:
 def _demo_placements(tenant: Tenant) -> None:
     program = Program.objects.get(key=DEMO_PROGRAM["key"])
     if program.last_evaluated_on is None:
-        placements_recalculate(program=program, as_of=DEMO_EVALUATED_ON, notify=False)
+        run = recalculation_create(program=program, as_of=DEMO_EVALUATED_ON)
+        recalculation_run(run=run, notify=False)
 
 
 DEMO_COURSES = (

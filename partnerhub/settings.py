@@ -88,8 +88,14 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = env.str("REDIS_URL", default="")
 
 if REDIS_URL:
+    # A Redis outage must not take pages or logins down: the cache answers "miss" while Redis
+    # is unreachable (see partnerhub/cache.py), and gives up on it within half a second.
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        "default": {
+            "BACKEND": "partnerhub.cache.ResilientRedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
@@ -159,9 +165,23 @@ CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not REDIS_URL)
 CELERY_TASK_EAGER_PROPAGATES = True
+# How a job survives its worker (README, "How jobs recover"): a task is acknowledged only once
+# it ran, and requeued when its process dies, so the job row's claim and heartbeat decide who
+# runs it (partnerhub/jobs.py). Redis hands an unacknowledged task to another worker after the
+# visibility timeout, so that is longer than any task may run (the time limits below).
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("TASK_SOFT_TIME_LIMIT", default=30 * 60)
+CELERY_TASK_TIME_LIMIT = CELERY_TASK_SOFT_TIME_LIMIT + 5 * 60
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * 60 * 60}
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+# A pool process that grew past this (in KiB) is replaced after its task: no slow creep.
+CELERY_WORKER_MAX_MEMORY_PER_CHILD = env.int("WORKER_MAX_MEMORY_KB", default=400_000)
+JOB_HEARTBEAT_SECONDS = env.float("JOB_HEARTBEAT_SECONDS", default=10)
+JOB_STALE_SECONDS = env.float("JOB_STALE_SECONDS", default=45)
+JOB_SWEEP_AFTER_SECONDS = env.float("JOB_SWEEP_AFTER_SECONDS", default=180)
+JOB_QUEUED_TIMEOUT_SECONDS = env.float("JOB_QUEUED_TIMEOUT_SECONDS", default=6 * 60 * 60)
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Static entries, synced into django-celery-beat's tables by beat; `expires` keeps a stale tick
@@ -171,6 +191,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "tiers.tasks.recalculate_due_tenants",
         "schedule": 60 * 15,  # each tenant runs once its local time passes Tenant.nightly_run_at
         "options": {"expires": 60 * 14},
+    },
+    "sweep-stalled-jobs": {
+        "task": "partnerhub.tenancy.tasks.sweep_stalled_jobs",
+        "schedule": 60,
+        "options": {"expires": 55},
     },
     "certification-expiry-reminders": {
         "task": "training.tasks.send_expiry_reminders_everywhere",

@@ -14,9 +14,11 @@ STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.Static
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Each test starts from an empty cache (rate limits, sessions); Redis is exercised by the broker.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-# Tasks run in-process unless a test starts a real worker (tests/test_worker.py).
-CELERY_TASK_ALWAYS_EAGER = True
+# Tasks run in-process unless a test starts a real worker (tests/test_worker.py), or is that
+# worker (tests/test_jobs.py starts one as a process).
+CELERY_TASK_ALWAYS_EAGER = os.environ.get("TEST_WORKER_PROCESS") != "1"
 
 import tempfile  # noqa: E402
 
-MEDIA_ROOT = tempfile.mkdtemp(prefix="partnerhub-test-media-")
+# A worker process started by a test (tests/test_jobs.py) is handed the same folder.
+MEDIA_ROOT = os.environ.get("TEST_MEDIA_ROOT") or tempfile.mkdtemp(prefix="partnerhub-test-media-")

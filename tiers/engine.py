@@ -321,7 +321,8 @@ def qualified_tier(tiers: Sequence[TierRule], facts: PartnerFacts) -> tuple[Tier
     return (max(held, key=lambda tier: tier.rank) if held else None), decisions
 
 
-PROMOTION, DEMOTION, GRACE_EXPIRY, OVERRIDE = "promotion", "demotion", "grace_expiry", "override"
+PLACED, PROMOTION, DEMOTION = "placed", "promotion", "demotion"
+GRACE_EXPIRY, OVERRIDE = "grace_expiry", "override"
 
 
 @dataclass(frozen=True)
@@ -360,7 +361,7 @@ def place(
     if current.tier is None or (qualified is not None and qualified.rank >= current.rank):
         if qualified_standing.tier == current.tier:
             return Move(qualified_standing, None)
-        return Move(qualified_standing, PROMOTION)
+        return Move(qualified_standing, PLACED if current.tier is None else PROMOTION)
 
     # The partner qualifies lower than it stands (or for no tier at all).
     if grace_days == 0:

@@ -5,6 +5,7 @@ import datetime
 from django.conf import settings
 from django.db import models
 
+from partnerhub.jobs import TrackedJob
 from partnerhub.tenancy.models import TenantOwnedModel
 from partners.models import partner_type_validator
 
@@ -130,6 +131,7 @@ class Placement(TenantOwnedModel):
 
 
 class ChangeReason(models.TextChoices):
+    PLACED = "placed", "Placed"
     PROMOTION = "promotion", "Promotion"
     DEMOTION = "demotion", "Demotion"
     GRACE_EXPIRY = "grace_expiry", "Grace period ended"
@@ -182,19 +184,20 @@ class CriteriaVersion(TenantOwnedModel):
 
 
 class RunStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
     RUNNING = "running", "Running"
     DONE = "done", "Done"
     SKIPPED = "skipped", "Skipped"
     FAILED = "failed", "Failed"
 
 
-class RecalculationRun(TenantOwnedModel):
+class RecalculationRun(TenantOwnedModel, TrackedJob):
     program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="runs")
     as_of = models.DateField()
     started_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    status = models.CharField(max_length=16, choices=RunStatus.choices, default=RunStatus.RUNNING)
+    status = models.CharField(max_length=16, choices=RunStatus.choices, default=RunStatus.QUEUED)
     started_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     summary = models.JSONField(default=dict, blank=True)
@@ -202,6 +205,14 @@ class RecalculationRun(TenantOwnedModel):
 
     class Meta:
         ordering = ["-started_at", "-pk"]
+
+    @classmethod
+    def failure_fields(cls, reason: str) -> dict:
+        return {"message": reason}
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status not in (RunStatus.QUEUED, RunStatus.RUNNING)
 
 
 class Notice(TenantOwnedModel):

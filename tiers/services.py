@@ -2,18 +2,22 @@
 
 import datetime
 import json
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
 from django.utils import timezone
 
+from partnerhub.jobs import job_claim, job_heartbeat
+from partnerhub.queue import enqueue_on_commit
 from partners.models import Partner
 
 from .engine import (
     DEMOTION,
     GRACE_EXPIRY,
     OVERRIDE,
+    PLACED,
     PROMOTION,
     PartnerFacts,
     Standing,
@@ -26,6 +30,7 @@ from .models import (
     PlacementChange,
     Program,
     RecalculationRun,
+    RunStatus,
     Tier,
 )
 from .selectors import program_facts, program_tier_rules
@@ -52,23 +57,37 @@ class PlannedChange:
 class RunSummary:
     as_of: datetime.date
     evaluated: int = 0
+    placed: int = 0
     promoted: int = 0
     demoted: int = 0
+    grace_expired: int = 0
     newly_at_risk: int = 0
     overridden: int = 0
     unchanged: int = 0
     changes: list[PlannedChange] = field(default_factory=list)
+    # (tier before, tier after) → partners, for every partner evaluated: the what-if matrix.
+    transitions: Counter = field(default_factory=Counter)
+
+    COUNTS = (
+        "evaluated",
+        "placed",
+        "promoted",
+        "demoted",
+        "grace_expired",
+        "newly_at_risk",
+        "overridden",
+        "unchanged",
+    )
 
     def as_dict(self) -> dict:
-        return {
-            "as_of": self.as_of.isoformat(),
-            "evaluated": self.evaluated,
-            "promoted": self.promoted,
-            "demoted": self.demoted,
-            "newly_at_risk": self.newly_at_risk,
-            "overridden": self.overridden,
-            "unchanged": self.unchanged,
+        return {"as_of": self.as_of.isoformat()} | {
+            name: getattr(self, name) for name in self.COUNTS
         }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "RunSummary":
+        counts = {name: data.get(name, 0) for name in cls.COUNTS}
+        return cls(as_of=datetime.date.fromisoformat(data["as_of"]), **counts)
 
 
 Progress = Callable[[int, int], None]
@@ -164,6 +183,7 @@ def _evaluate_program(program, as_of, *, dry_run, progress) -> RunSummary:
         )
         _apply(placement, program, as_of, standing, move, qualified, decisions, tier_by_key)
         summary.evaluated += 1
+        summary.transitions[(standing.tier, move.standing.tier)] += 1
         change = _record(
             summary, history, placement, program, as_of, ref, standing, move, tier_by_key
         )
@@ -344,12 +364,14 @@ def _record(summary, history, placement, program, as_of, ref, standing, move, ti
     elif move.reason is None:
         return None
     else:
-        if move.reason == PROMOTION:
-            summary.promoted += 1
-        elif move.reason in (DEMOTION, GRACE_EXPIRY):
-            summary.demoted += 1
-        elif move.reason == OVERRIDE:
-            summary.overridden += 1
+        counted = {
+            PLACED: "placed",
+            PROMOTION: "promoted",
+            DEMOTION: "demoted",
+            GRACE_EXPIRY: "grace_expired",
+            OVERRIDE: "overridden",
+        }[move.reason]
+        setattr(summary, counted, getattr(summary, counted) + 1)
         reason, after, takes_effect_on = move.reason, tier_by_key.get(move.standing.tier), None
     history.append(
         PlacementChange(
@@ -391,17 +413,23 @@ def _notify_on_commit(program, as_of, changes) -> None:
         }
         for c in changes
     ]
+    # robust: the placements stand even if the queue cannot take the notices right then.
     transaction.on_commit(
         lambda: notify_placement_changes.delay(
             tenant_id=program.tenant_id,
             program_id=program.pk,
             on=as_of.isoformat(),
             changes=payload,
-        )
+        ),
+        robust=True,
     )
 
 
-def run_record_start(
+class RunLost(Exception):
+    """Another attempt (or the sweeper) took the run over; this attempt's work rolls back."""
+
+
+def recalculation_create(
     *, program: Program, as_of: datetime.date, started_by=None
 ) -> RecalculationRun:
     return RecalculationRun.objects.create(
@@ -409,12 +437,65 @@ def run_record_start(
     )
 
 
-def run_record_finish(*, run: RecalculationRun, status: str, summary=None, message="") -> None:
-    run.status = status
-    run.summary = summary.as_dict() if summary else {}
-    run.message = message
-    run.finished_at = timezone.now()
-    run.save(update_fields=["status", "summary", "message", "finished_at"])
+def recalculation_queue(
+    *, program: Program, as_of: datetime.date, started_by=None
+) -> RecalculationRun:
+    """Record a run and hand it to a worker; QueueUnavailable (and no record) when the queue
+    cannot take it."""
+    from .tasks import recalculate_program
+
+    run = recalculation_create(program=program, as_of=as_of, started_by=started_by)
+    enqueue_on_commit(
+        recalculate_program,
+        undo=lambda: RecalculationRun.objects.filter(pk=run.pk).delete(),
+        tenant_id=program.tenant_id,
+        run_id=run.pk,
+    )
+    return run
+
+
+def recalculation_run(
+    *, run: RecalculationRun, progress: Progress | None = None, notify: bool = True
+) -> RecalculationRun:
+    """Claim `run`, evaluate its program and record the outcome (the task's and the command's
+    one path). The outcome is written in the run's own transaction, and only while this
+    attempt still holds the run. Returns the run as it ended; re-raises an unexpected error
+    after recording it."""
+    attempt = job_claim(RecalculationRun, run.pk)
+    error = None
+    if attempt is not None:
+        with job_heartbeat(RecalculationRun, run.pk, attempt):
+            error = _run_outcome(run, attempt, progress, notify)
+    run.refresh_from_db()
+    if error is not None:
+        raise error
+    return run
+
+
+def _run_outcome(run, attempt, progress, notify) -> Exception | None:
+    mine = RecalculationRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING, attempts=attempt)
+    try:
+        with transaction.atomic():
+            summary = placements_recalculate(
+                program=run.program, as_of=run.as_of, progress=progress, notify=notify
+            )
+            ended = mine.update(
+                status=RunStatus.DONE, summary=summary.as_dict(), finished_at=timezone.now()
+            )
+            if not ended:
+                raise RunLost
+    except RunLost:
+        return None
+    except RecalculationRefused as refused:
+        mine.update(status=RunStatus.SKIPPED, message=str(refused), finished_at=timezone.now())
+    except Exception as error:
+        mine.update(
+            status=RunStatus.FAILED,
+            message=f"{type(error).__name__}: {error}",
+            finished_at=timezone.now(),
+        )
+        return error
+    return None
 
 
 # --- overrides -------------------------------------------------------------------------------

@@ -9,19 +9,14 @@ from django.utils import timezone
 
 from partnerhub.celery import app
 from partnerhub.tenancy.models import Membership, Role, Tenant
-from partnerhub.tenancy.tasks import TenantTask
+from partnerhub.tenancy.tasks import JobTask, TenantTask
 from partnerhub.tenancy.unscoped import tenant_ids
 from partners.models import Partner
 
-from .models import Notice, Program, RunStatus
-from .services import (
-    RecalculationRefused,
-    placements_recalculate,
-    run_record_finish,
-    run_record_start,
-)
+from .models import Notice, Program, RecalculationRun, RunStatus
+from .services import recalculation_queue, recalculation_run
 
-NOTIFIED_REASONS = {"promotion", "demotion", "grace_expiry", "at_risk"}
+NOTIFIED_REASONS = {"placed", "promotion", "demotion", "grace_expiry", "at_risk"}
 
 
 @app.task
@@ -31,49 +26,48 @@ def recalculate_due_tenants() -> None:
         recalculate_tenant_if_due.delay(tenant_id=tenant_id)
 
 
+NIGHTLY_ATTEMPTS = 3  # failed runs of one program and night before the nightly gives up
+
+
 @app.task(base=TenantTask)
-def recalculate_tenant_if_due(*, tenant: Tenant) -> None:
+def recalculate_tenant_if_due(*, tenant: Tenant) -> int:
+    """Queue tonight's run of each of the tenant's programs, each its own task: one program's
+    failure never holds another back. A program is not queued again while its run waits or
+    runs, nor after NIGHTLY_ATTEMPTS failures tonight (the dashboard shows them)."""
     now = timezone.localtime(timezone=tenant.zone)
     if now.time() < tenant.nightly_run_at:
-        return
+        return 0
     today = now.date()
+    tonight = RecalculationRun.objects.filter(as_of=today)
+    queued = 0
     for program in Program.objects.filter(active=True):
-        if program.last_evaluated_on is None or program.last_evaluated_on < today:
-            recalculate_program(tenant_id=tenant.pk, program_id=program.pk, as_of=today.isoformat())
+        if program.last_evaluated_on is not None and program.last_evaluated_on >= today:
+            continue
+        runs = tonight.filter(program=program)
+        if runs.filter(status__in=[RunStatus.QUEUED, RunStatus.RUNNING]).exists():
+            continue
+        if runs.filter(status=RunStatus.FAILED).count() >= NIGHTLY_ATTEMPTS:
+            continue
+        recalculation_queue(program=program, as_of=today)
+        queued += 1
+    return queued
 
 
-@app.task(base=TenantTask)
-def recalculate_program(*, tenant: Tenant, program_id: int, as_of: str, started_by_id=None) -> str:
-    program = Program.objects.get(pk=program_id)
-    run = run_record_start(
-        program=program, as_of=datetime.date.fromisoformat(as_of), started_by=_user(started_by_id)
-    )
+@app.task(base=JobTask, bind=True)
+def recalculate_program(self, *, tenant: Tenant, run_id: int) -> str:
+    run = RecalculationRun.objects.select_related("program").get(pk=run_id)
+    if run.is_finished:
+        return run.status  # a duplicate delivery
+    self.wait_while_alive(RecalculationRun, run_id)
 
     def report_progress(done: int, total: int) -> None:
         cache.set(run_progress_key(run.pk), round(100 * done / total), timeout=3600)
 
-    try:
-        summary = placements_recalculate(program=program, as_of=run.as_of, progress=report_progress)
-    except RecalculationRefused as refused:
-        run_record_finish(run=run, status=RunStatus.SKIPPED, message=str(refused))
-        return RunStatus.SKIPPED
-    except Exception as error:
-        run_record_finish(
-            run=run, status=RunStatus.FAILED, message=f"{type(error).__name__}: {error}"
-        )
-        raise
-    run_record_finish(run=run, status=RunStatus.DONE, summary=summary)
-    return RunStatus.DONE
+    return recalculation_run(run=run, progress=report_progress).status
 
 
 def run_progress_key(run_id: int) -> str:
     return f"tier-run:{run_id}:percent"
-
-
-def _user(user_id):
-    from partnerhub.accounts.models import User
-
-    return User.objects.filter(pk=user_id).first() if user_id else None
 
 
 @app.task(base=TenantTask)
@@ -122,6 +116,8 @@ def _recipients_by_partner(partners: dict[int, Partner]) -> dict[int, list[Membe
 
 def _notice_text(partner: Partner, change: dict) -> str:
     name, before, after = partner.name, change["from"] or "no tier", change["to"] or "no tier"
+    if change["reason"] == "placed":
+        return f"{name} was placed in {after}."
     if change["reason"] == "promotion":
         return f"{name} moved up from {before} to {after}."
     if change["reason"] == "at_risk":

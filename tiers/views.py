@@ -2,12 +2,13 @@ import datetime
 
 from django.contrib import messages
 from django.core.cache import cache
-from django.http import HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
+from partnerhub.queue import QueueUnavailable
 from partnerhub.tenancy.access import admin_only, object_or_404, staff_only
+from partners.models import Partner
 from partners.selectors import partner_for_member
 
 from . import services
@@ -31,7 +32,7 @@ from .selectors import (
     tier_distribution,
     what_if,
 )
-from .tasks import recalculate_program, run_progress_key
+from .tasks import run_progress_key
 
 
 @staff_only
@@ -67,6 +68,7 @@ def tiers_dashboard(request):
 
 def _movement_totals(counts: dict[str, int]) -> dict[str, int]:
     return {
+        "placed": counts.get("placed", 0),
         "promoted": counts.get("promotion", 0),
         "demoted": counts.get("demotion", 0) + counts.get("grace_expiry", 0),
         "at_risk": counts.get("at_risk", 0),
@@ -152,19 +154,26 @@ def _rule_from_post(header, conditions):
 
 
 @admin_only
+@require_http_methods(["GET", "POST"])
 def program_run(request, program_pk: int):
+    """GET asks for confirmation (how many partners, and that e-mails go out); POST starts."""
     program = object_or_404(Program.objects.all(), program_pk)
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
     today = request.tenant.local_today()
-    recalculate_program.delay(
-        tenant_id=request.tenant.pk,
-        program_id=program.pk,
-        as_of=today.isoformat(),
-        started_by_id=request.user.pk,
-    )
-    messages.success(request, f"Recalculation of {program.name} for {today:%d %B %Y} started.")
     dashboard = reverse("tiers_dashboard", kwargs={"tenant_slug": request.tenant.slug})
+    if request.method == "GET":
+        context = {
+            "program": program,
+            "today": today,
+            "partners": Partner.objects.filter(program=program).count(),
+            "dashboard": f"{dashboard}?program={program.pk}",
+        }
+        return render(request, "tiers/run_confirm.html", context)
+    try:
+        services.recalculation_queue(program=program, as_of=today, started_by=request.user)
+    except QueueUnavailable as unavailable:
+        messages.error(request, str(unavailable))
+    else:
+        messages.success(request, f"Recalculation of {program.name} for {today:%d %B %Y} started.")
     return redirect(f"{dashboard}?program={program.pk}")
 
 

@@ -18,7 +18,7 @@ HEADER = "partner_ref,metric,period,value\n"
 def run_import(world, text: str | bytes, *, file_name="metrics.csv"):
     data = text.encode() if isinstance(text, str) else text
     with scope(tenant=world.tenant):
-        return metric_values_import(tenant=world.tenant, data=data, file_name=file_name)
+        return metric_values_import(tenant=world.tenant, source=data, file_name=file_name)
 
 
 def problems(world, text, **kwargs) -> list[str]:

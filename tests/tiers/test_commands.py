@@ -112,11 +112,12 @@ def test_recalculate_prints_a_summary_and_dry_run_lists_changes(acme, tmp_path):
     set_values(acme, "P-002", "revenue", {"2026-01": "100000"})
     dry = command("recalculate_tiers", "--tenant", "acme", "--as-of", "2026-11-22", "--dry-run")
     assert (
-        "resell on 2026-11-22: 3 partners evaluated, 3 promoted, 0 demoted, 0 newly at risk" in dry
+        "resell on 2026-11-22: 3 partners evaluated, 3 placed, 0 promoted, 0 demoted, 0 newly at risk"
+        in dry
     )
-    assert "  Would change P-002: - → silver (promotion)" in dry
+    assert "  Would change P-002: - → silver (placed)" in dry
     out = command("recalculate_tiers", "--tenant", "acme", "--as-of", "2026-11-22")
-    assert "3 promoted" in out
+    assert "3 placed, 0 promoted" in out
     placements = command("export_placements", "--tenant", "acme")
     assert placements == (
         "partner_ref,tier,qualified_tier,at_risk_since,override_until\n"
@@ -163,6 +164,6 @@ def test_tier_changes_notify_partner_users_and_the_account_manager_once(
         command("recalculate_tiers", "--tenant", "acme", "--as-of", "2026-11-22")
     p001 = [m for m in mail.outbox if "Acme P-001" in m.subject]
     assert sorted(m.to[0] for m in p001) == ["manager@acme.test", "partner@acme.test"]
-    assert "moved up from no tier to silver" in p001[0].body
+    assert "Acme P-001 was placed in silver." in p001[0].body
     with scope(tenant=acme.tenant):
         assert Notice.objects.filter(user=acme.partner_user.user).count() == 1

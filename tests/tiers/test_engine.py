@@ -244,7 +244,7 @@ def move(current, qualified, *, grace=0, on=TODAY, override=None, until=None):
 
 def test_first_placement_and_promotion():
     assert move(Standing(), SILVER).standing == Standing("silver", 1)
-    assert move(Standing(), SILVER).reason == "promotion"
+    assert move(Standing(), SILVER).reason == "placed", "a first placement is no promotion"
     assert move(Standing(), None).reason is None
     assert move(AT_GOLD, PLATINUM).reason == "promotion"
 

@@ -7,8 +7,10 @@ from django.db import connection
 from django_scopes import scope
 
 from partnerhub.tenancy.models import Tenant
+from partners.models import Partner
 from tiers.models import Program, RecalculationRun
-from tiers.tasks import recalculate_due_tenants, recalculate_program
+from tiers.services import recalculation_queue
+from tiers.tasks import recalculate_due_tenants
 
 from ..conftest import wait_for
 from .conftest import history, load, set_values, tiers_now
@@ -24,6 +26,13 @@ def program(acme, globex):
     return acme
 
 
+def queue_run(world, program_id, as_of):
+    with scope(tenant=world.tenant):
+        recalculation_queue(
+            program=Program.objects.get(pk=program_id), as_of=datetime.date.fromisoformat(as_of)
+        )
+
+
 def runs(world):
     with scope(tenant=world.tenant):
         return list(RecalculationRun.objects.order_by("pk").values_list("status", "as_of"))
@@ -32,8 +41,10 @@ def runs(world):
 def test_the_nightly_tick_runs_each_tenant_on_its_own_date(program, globex, redis_worker):
     load(globex)
     recalculate_due_tenants.delay()
-    assert wait_for(lambda: runs(program) and runs(globex) and runs(program)[-1][0] != "running")
-    assert wait_for(lambda: runs(globex)[-1][0] != "running")
+    assert wait_for(
+        lambda: runs(program) and runs(globex) and runs(program)[-1][0] not in ("queued", "running")
+    )
+    assert wait_for(lambda: runs(globex)[-1][0] not in ("queued", "running"))
     assert runs(program) == [("done", program.tenant.local_today())]
     assert runs(globex) == [("done", globex.tenant.local_today())]
     assert tiers_now(program)["P-002"] == ("silver", None)
@@ -69,12 +80,12 @@ def test_a_crash_in_the_middle_leaves_nothing_and_a_retry_ends_as_one_clean_run(
     as_of = "2026-11-22"
     with scope(tenant=program.tenant):
         program_id = Program.objects.get(key="resell").pk
-    recalculate_program.delay(tenant_id=program.tenant.pk, program_id=program_id, as_of=as_of)
+    queue_run(program, program_id, as_of)
     assert wait_for(lambda: runs(program) and runs(program)[-1][0] == "failed")
     assert tiers_now(program) == {} and history(program) == [], "the whole run rolled back"
 
     crash_while_writing_history()
-    recalculate_program.delay(tenant_id=program.tenant.pk, program_id=program_id, as_of=as_of)
+    queue_run(program, program_id, as_of)
     assert wait_for(lambda: runs(program)[-1][0] == "done")
     assert tiers_now(program) == {
         "P-001": ("registered", None),
@@ -89,11 +100,12 @@ def test_two_runs_at_once_end_as_one_clean_run(program, redis_worker):
     with scope(tenant=program.tenant):
         program_id = Program.objects.get(key="resell").pk
     for _ in range(2):
-        recalculate_program.delay(
-            tenant_id=program.tenant.pk, program_id=program_id, as_of="2026-11-22"
-        )
+        queue_run(program, program_id, "2026-11-22")
     assert wait_for(
-        lambda: len(runs(program)) == 2 and all(s != "running" for s, _ in runs(program))
+        lambda: (
+            len(runs(program)) == 2
+            and all(s not in ("queued", "running") for s, _ in runs(program))
+        )
     )
     statuses = sorted(status for status, _ in runs(program))
     assert statuses in (["done", "done"], ["done", "skipped"])
@@ -103,3 +115,46 @@ def test_two_runs_at_once_end_as_one_clean_run(program, redis_worker):
         "P-003": ("registered", None),
     }
     assert len(history(program)) == 3, "no duplicate history"
+
+
+@pytest.fixture
+def two_programs_one_failing(program):
+    """Acme runs "resell" (P-001, P-002) and "distribute" (P-003), whose runs PostgreSQL fails."""
+    distribute = load(program, key="distribute", name="Distributor Program")
+    with scope(tenant=program.tenant):
+        resell = Program.objects.get(key="resell")
+        Partner.objects.exclude(ref="P-003").update(program=resell)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE FUNCTION fail_distribute() RETURNS trigger AS $$ BEGIN "
+            "RAISE EXCEPTION 'distribute is broken'; END $$ LANGUAGE plpgsql"
+        )
+        cursor.execute(
+            "CREATE TRIGGER fail_distribute BEFORE INSERT OR UPDATE ON tiers_placement "
+            f"FOR EACH ROW WHEN (NEW.program_id = {distribute.pk}) "
+            "EXECUTE FUNCTION fail_distribute()"
+        )
+    yield program
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TRIGGER IF EXISTS fail_distribute ON tiers_placement")
+        cursor.execute("DROP FUNCTION IF EXISTS fail_distribute()")
+
+
+def test_one_failing_program_never_holds_back_another(two_programs_one_failing, redis_worker):
+    world = two_programs_one_failing
+
+    def by_program():
+        with scope(tenant=world.tenant):
+            runs = RecalculationRun.objects.order_by("pk")
+            return dict(runs.values_list("program__key", "status"))
+
+    recalculate_due_tenants.delay()
+    assert wait_for(lambda: by_program() == {"distribute": "failed", "resell": "done"})
+    with scope(tenant=world.tenant):
+        failed = RecalculationRun.objects.get(program__key="distribute")
+    assert "distribute is broken" in failed.message
+    assert set(tiers_now(world)) == {"P-001", "P-002"}, "resell's partners are placed"
+
+    recalculate_due_tenants.delay()  # the next tick tries the failing program again, alone
+    assert wait_for(lambda: runs(world).count(("failed", world.tenant.local_today())) == 2)
+    assert runs(world).count(("done", world.tenant.local_today())) == 1

@@ -30,7 +30,7 @@ def test_partners_are_placed_in_the_highest_tier_whose_rule_holds(program, globe
         "P-002": ("silver", None),
         "P-003": ("registered", None),
     }
-    assert (summary.evaluated, summary.promoted, summary.unchanged) == (3, 3, 0)
+    assert (summary.evaluated, summary.placed, summary.promoted, summary.unchanged) == (3, 3, 0, 0)
     assert tiers_now(globex) == {}, "the other tenant's same refs are untouched"
 
 
@@ -72,7 +72,7 @@ def test_the_same_date_again_changes_nothing_and_writes_no_duplicate(program):
     run(program)
     before_tiers, before_history = tiers_now(program), history(program)
     summary = run(program)
-    assert summary.promoted == 3, "the date is evaluated again from the standing before it"
+    assert summary.placed == 3, "the date is evaluated again from the standing before it"
     assert tiers_now(program) == before_tiers
     assert history(program) == before_history
 
@@ -95,9 +95,9 @@ def test_a_dry_run_writes_nothing_and_lists_the_changes(program):
     gold_facts(program)
     summary = run(program, dry_run=True)
     assert [(c.partner_ref, c.to_tier, c.reason) for c in summary.changes] == [
-        ("P-001", "gold", "promotion"),
-        ("P-002", "registered", "promotion"),
-        ("P-003", "registered", "promotion"),
+        ("P-001", "gold", "placed"),
+        ("P-002", "registered", "placed"),
+        ("P-003", "registered", "placed"),
     ]
     assert tiers_now(program) == {} and history(program) == []
     with scope(tenant=program.tenant):
@@ -124,7 +124,7 @@ def test_grace_keeps_the_tier_then_demotes_to_the_tier_qualified_then(program):
     run(program, on=D(2026, 12, 10))
     assert tiers_now(program)["P-001"] == ("registered", None), "two steps down at once"
     assert [h for h in history(program) if h[0] == "P-001"] == [
-        ("P-001", D(2026, 11, 1), None, "gold", "promotion"),
+        ("P-001", D(2026, 11, 1), None, "gold", "placed"),
         ("P-001", D(2026, 11, 10), "gold", "gold", "at_risk"),
         ("P-001", D(2026, 12, 10), "gold", "registered", "grace_expiry"),
     ]

@@ -250,7 +250,7 @@ def test_an_admin_starts_a_run_and_watches_it(silver_partner, django_capture_on_
     with scope(tenant=silver_partner.tenant):
         program = Program.objects.get()
         running = RecalculationRun.objects.create(
-            tenant=silver_partner.tenant, program=program, as_of=TODAY
+            tenant=silver_partner.tenant, program=program, as_of=TODAY, status="running"
         )
     cache.set(run_progress_key(running.pk), 40)
     client = silver_partner.client_for(silver_partner.admin)
@@ -262,7 +262,13 @@ def test_an_admin_starts_a_run_and_watches_it(silver_partner, django_capture_on_
     tomorrow = silver_partner.tenant.local_today()
     with scope(tenant=silver_partner.tenant):
         Program.objects.update(last_evaluated_on=None)
-    response = client.post(f"/o/acme/tiers/programs/{program.pk}/run/", follow=True)
+    confirm = client.get(f"/o/acme/tiers/programs/{program.pk}/run/").content.decode()
+    assert "evaluates <strong>3 partners</strong>" in confirm
+    assert "get an e-mail" in confirm
+    with scope(tenant=silver_partner.tenant):
+        assert not RecalculationRun.objects.exclude(pk=running.pk).exists(), "asking starts nothing"
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"/o/acme/tiers/programs/{program.pk}/run/", follow=True)
     assert (
         f"Recalculation of Reseller Program for {tomorrow:%d %B %Y} started."
         in response.content.decode()

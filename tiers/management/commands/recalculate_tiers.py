@@ -3,8 +3,14 @@ import datetime
 from django.core.management.base import CommandError
 
 from partnerhub.tenancy.management.tenant_command import TenantCommand
-from tiers.models import Program
-from tiers.services import RecalculationRefused, placements_recalculate
+from tiers.models import Program, RunStatus
+from tiers.services import (
+    RecalculationRefused,
+    RunSummary,
+    placements_recalculate,
+    recalculation_create,
+    recalculation_run,
+)
 
 
 class Command(TenantCommand):
@@ -29,14 +35,12 @@ class Command(TenantCommand):
             if not programs.exists():
                 raise CommandError(f"No active program “{program}” in {tenant.slug}.")
         for found in programs:
-            try:
-                summary = placements_recalculate(program=found, as_of=day, dry_run=dry_run)
-            except RecalculationRefused as refused:
-                raise CommandError(str(refused)) from None
+            summary = self.evaluate(found, day, dry_run=dry_run)
             prefix = "Would change" if dry_run else "Evaluated"
             self.stdout.write(
                 f"{found.key} on {day}: {summary.evaluated} partners evaluated, "
-                f"{summary.promoted} promoted, {summary.demoted} demoted, "
+                f"{summary.placed} placed, {summary.promoted} promoted, "
+                f"{summary.demoted + summary.grace_expired} demoted, "
                 f"{summary.newly_at_risk} newly at risk, {summary.overridden} overridden, "
                 f"{summary.unchanged} unchanged."
             )
@@ -46,3 +50,14 @@ class Command(TenantCommand):
                         f"  {prefix} {change.partner_ref}: {change.from_tier or '-'} → "
                         f"{change.to_tier or '-'} ({change.reason})"
                     )
+
+    def evaluate(self, program: Program, day: datetime.date, *, dry_run: bool) -> RunSummary:
+        if dry_run:
+            try:
+                return placements_recalculate(program=program, as_of=day, dry_run=True)
+            except RecalculationRefused as refused:
+                raise CommandError(str(refused)) from None
+        run = recalculation_run(run=recalculation_create(program=program, as_of=day))
+        if run.status != RunStatus.DONE:
+            raise CommandError(run.message)
+        return RunSummary.from_dict(run.summary)

@@ -1,0 +1,134 @@
+"""Long jobs that always end: claimed once, kept alive by a heartbeat, swept when it stops.
+
+A job row (a metric import, a recalculation run) goes queued → running → an outcome. The
+attempt that runs it claims it by compare-and-swap and beats a heartbeat on its own database
+connection while it works. Celery acknowledges a task only after it ran (`acks_late`) and
+requeues it when its process dies (`reject_on_worker_lost`), so a killed attempt's task comes
+back: it waits until the dead attempt's heartbeat is stale, then reclaims the job. When nothing
+comes back (the whole worker was killed and the broker keeps the message until its visibility
+timeout), the sweeper fails the job with a reason, and a person can retry it.
+
+This module and `tenancy/unscoped.py` are the places that work across tenants: the heartbeat
+and the sweeper touch job rows by primary key, never tenant data.
+"""
+
+import datetime
+import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from django.apps import apps
+from django.conf import settings
+from django.db import connection, connections, models
+from django.db.models import F, Q
+from django.utils import timezone
+from django_scopes import scopes_disabled
+
+logger = logging.getLogger(__name__)
+
+QUEUED, RUNNING, FAILED = "queued", "running", "failed"
+WORKER_STOPPED = "the worker stopped while running this; retry"
+NEVER_STARTED = "no worker started this in time; retry"
+
+
+class TrackedJob(models.Model):
+    """A job row: subclasses have `status` (with queued, running, failed) and `finished_at`."""
+
+    attempts = models.PositiveIntegerField(default=0)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def failure_fields(cls, reason: str) -> dict:
+        """The fields that record why a job failed (each job model keeps it its own way)."""
+        raise NotImplementedError
+
+
+def _stale_before(now: datetime.datetime) -> datetime.datetime:
+    return now - datetime.timedelta(seconds=settings.JOB_STALE_SECONDS)
+
+
+def job_claim(model: type[TrackedJob], pk: int) -> int | None:
+    """Claim a queued job, or a running one whose heartbeat stopped; the attempt number or None."""
+    now = timezone.now()
+    claimable = Q(status=QUEUED) | Q(status=RUNNING, heartbeat_at__lt=_stale_before(now))
+    claimed = (
+        model.objects.filter(pk=pk)
+        .filter(claimable)
+        .update(status=RUNNING, attempts=F("attempts") + 1, heartbeat_at=now)
+    )
+    if not claimed:
+        return None
+    return model.objects.filter(pk=pk).values_list("attempts", flat=True).get()
+
+
+def job_is_alive(model: type[TrackedJob], pk: int) -> bool:
+    """Whether another attempt runs the job with a fresh heartbeat (it may yet go stale)."""
+    return model.objects.filter(
+        pk=pk, status=RUNNING, heartbeat_at__gte=_stale_before(timezone.now())
+    ).exists()
+
+
+@contextmanager
+def job_heartbeat(model: type[TrackedJob], pk: int, attempt: int) -> Iterator[None]:
+    """Beat the job's heartbeat every JOB_HEARTBEAT_SECONDS while the block runs.
+
+    The beat runs in a thread on its own connection, so it is seen while the job's own
+    transaction is still open, and it skips a row that transaction has locked instead of
+    waiting for it. Only this attempt's beat counts: a reclaimed job ignores the old one's.
+    """
+    if connection.vendor != "postgresql":
+        yield  # the embedded setup runs tasks in-process: no worker to lose
+        return
+    stop = threading.Event()
+    sql = (
+        f"UPDATE {model._meta.db_table} SET heartbeat_at = now() WHERE id = ("  # noqa: S608
+        f"SELECT id FROM {model._meta.db_table} WHERE id = %s AND attempts = %s "
+        "AND status = %s FOR UPDATE SKIP LOCKED)"
+    )
+
+    def beat():
+        try:
+            while not stop.wait(settings.JOB_HEARTBEAT_SECONDS):
+                with connections["default"].cursor() as cursor:
+                    cursor.execute(sql, [pk, attempt, RUNNING])
+        except Exception:  # a lost beat must not kill the job; the sweeper is the backstop
+            logger.exception("heartbeat of %s %s stopped", model.__name__, pk)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=beat, name=f"heartbeat-{model.__name__}-{pk}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+
+
+def job_models() -> list[type[TrackedJob]]:
+    return [model for model in apps.get_models() if issubclass(model, TrackedJob)]
+
+
+def jobs_sweep(*, now: datetime.datetime | None = None) -> int:
+    """Fail every job whose worker stopped, or that no worker started in time; how many."""
+    now = now or timezone.now()
+    stopped_before = now - datetime.timedelta(seconds=settings.JOB_SWEEP_AFTER_SECONDS)
+    queued_before = now - datetime.timedelta(seconds=settings.JOB_QUEUED_TIMEOUT_SECONDS)
+    failed = 0
+    with scopes_disabled():
+        for model in job_models():
+            date_field = "created_at" if hasattr(model, "created_at") else "started_at"
+            for condition, reason in (
+                (Q(status=RUNNING, heartbeat_at__lt=stopped_before), WORKER_STOPPED),
+                (Q(status=QUEUED, **{f"{date_field}__lt": queued_before}), NEVER_STARTED),
+            ):
+                failed += model.objects.filter(condition).update(
+                    status=FAILED, finished_at=now, **model.failure_fields(reason)
+                )
+    if failed:
+        logger.warning("failed %s stalled job(s)", failed)
+    return failed
