@@ -1,5 +1,6 @@
 from django.urls import include, path, re_path
 
+from partnerhub import health
 from partnerhub.tenancy import views as tenancy_views
 
 tenant_patterns = [
@@ -12,6 +13,7 @@ tenant_patterns = [
 
 urlpatterns = [
     path("", tenancy_views.home, name="home"),
+    path("healthz", health.healthz, name="healthz"),
     path("accounts/", include("allauth.urls")),
     re_path(
         r"^invitations/(?P<token>[A-Za-z0-9_-]{1,64})/$",

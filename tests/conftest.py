@@ -4,12 +4,19 @@ Tests get `acme` and `globex` (the same shape), and assert the other one is unto
 """
 
 import os
+import signal
+import subprocess
+import sys
 import time
+import uuid
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from celery.contrib.testing.worker import start_worker
+from django.conf import settings
 from django.core.cache import cache
+from django.db import connection
 from django.test import Client
 from django_scopes import scope, scopes_disabled
 
@@ -128,3 +135,100 @@ def wait_for(condition, *, seconds=20):
             return True
         time.sleep(0.05)
     return False
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class WorkerProcess:
+    """`celery worker` with one prefork pool process, on its own queue and the test database."""
+
+    def __init__(self, queue: str):
+        self.queue = queue
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> "WorkerProcess":
+        database = connection.settings_dict
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "tests.settings",
+            "TEST_WORKER_PROCESS": "1",
+            "DATABASE_URL": f"postgres://{database['USER']}@{database['HOST']}:"
+            f"{database['PORT']}/{database['NAME']}",
+            "TEST_MEDIA_ROOT": str(settings.MEDIA_ROOT),
+            "JOB_HEARTBEAT_SECONDS": "0.5",
+            "JOB_STALE_SECONDS": "3",
+        }
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "partnerhub",
+                "worker",
+                "--pool",
+                "prefork",
+                "--concurrency",
+                "1",
+                "-Q",
+                self.queue,
+                "-n",
+                f"{self.queue}@%h",
+                "-l",
+                "warning",
+            ],
+            cwd=ROOT,
+            env=env,
+            start_new_session=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        return self
+
+    def pool_processes(self) -> list[int]:
+        children = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == self.process.pid:
+                children.append(int(stat.parent.name))
+        return children
+
+    def kill_pool_process(self) -> None:
+        assert wait_for(self.pool_processes), "the worker has no pool process"
+        for pid in self.pool_processes():
+            os.kill(pid, signal.SIGKILL)
+
+    def kill_everything(self) -> None:
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(10)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+
+
+@pytest.fixture
+def worker_process():
+    """Tasks published by this test go to a queue that only its worker process consumes."""
+    queue = f"partnerhub-process-{uuid.uuid4().hex[:8]}"
+    previous = celery_app.conf.task_always_eager, celery_app.conf.task_default_queue
+    celery_app.conf.task_always_eager = False
+    celery_app.conf.task_default_queue = queue
+    workers = []
+
+    def start_worker() -> WorkerProcess:
+        workers.append(WorkerProcess(queue).start())
+        return workers[-1]
+
+    yield start_worker
+    for worker in workers:
+        worker.stop()
+    celery_app.conf.task_always_eager, celery_app.conf.task_default_queue = previous

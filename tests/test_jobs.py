@@ -7,16 +7,9 @@ job with a reason, and a person retries it.
 """
 
 import datetime
-import os
-import signal
-import subprocess
-import sys
-import uuid
-from pathlib import Path
 
 import psycopg
 import pytest
-from django.conf import settings
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
@@ -24,7 +17,6 @@ from django_scopes import scope
 
 from metrics.models import Metric, MetricImport, MetricValue
 from metrics.services import metric_import_upload
-from partnerhub.celery import app as celery_app
 from partnerhub.jobs import WORKER_STOPPED, jobs_sweep
 from tiers.models import Program, RecalculationRun
 from tiers.services import recalculation_queue
@@ -34,102 +26,7 @@ from .tiers.conftest import load
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
-ROOT = Path(__file__).resolve().parent.parent
 ROWS = 300_000  # seconds of work: long enough to be killed in the middle
-
-
-class WorkerProcess:
-    """`celery worker` with one prefork pool process, on its own queue and the test database."""
-
-    def __init__(self, queue: str):
-        self.queue = queue
-        self.process: subprocess.Popen | None = None
-
-    def start(self) -> "WorkerProcess":
-        database = connection.settings_dict
-        env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "tests.settings",
-            "TEST_WORKER_PROCESS": "1",
-            "DATABASE_URL": f"postgres://{database['USER']}@{database['HOST']}:"
-            f"{database['PORT']}/{database['NAME']}",
-            "TEST_MEDIA_ROOT": str(settings.MEDIA_ROOT),
-            "JOB_HEARTBEAT_SECONDS": "0.5",
-            "JOB_STALE_SECONDS": "3",
-        }
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "partnerhub",
-                "worker",
-                "--pool",
-                "prefork",
-                "--concurrency",
-                "1",
-                "-Q",
-                self.queue,
-                "-n",
-                f"{self.queue}@%h",
-                "-l",
-                "warning",
-            ],
-            cwd=ROOT,
-            env=env,
-            start_new_session=True,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        return self
-
-    def pool_processes(self) -> list[int]:
-        children = []
-        for stat in Path("/proc").glob("[0-9]*/stat"):
-            try:
-                fields = stat.read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == self.process.pid:
-                children.append(int(stat.parent.name))
-        return children
-
-    def kill_pool_process(self) -> None:
-        assert wait_for(self.pool_processes), "the worker has no pool process"
-        for pid in self.pool_processes():
-            os.kill(pid, signal.SIGKILL)
-
-    def kill_everything(self) -> None:
-        os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait(10)
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-
-
-@pytest.fixture
-def worker_queue(settings):
-    """Tasks published by this test go to a queue that only its worker process consumes."""
-    queue = f"partnerhub-kill-{uuid.uuid4().hex[:8]}"
-    previous = celery_app.conf.task_always_eager, celery_app.conf.task_default_queue
-    celery_app.conf.task_always_eager = False
-    celery_app.conf.task_default_queue = queue
-    workers = []
-
-    def start_worker() -> WorkerProcess:
-        workers.append(WorkerProcess(queue).start())
-        return workers[-1]
-
-    yield start_worker
-    for worker in workers:
-        worker.stop()
-    celery_app.conf.task_always_eager, celery_app.conf.task_default_queue = previous
 
 
 MONTHS = [f"{year}-{month:02d}" for year in range(1926, 2026) for month in range(1, 13)]
@@ -161,9 +58,9 @@ def import_state(world, pk):
 
 
 def test_a_killed_pool_process_is_replaced_and_the_import_is_reclaimed_and_finished(
-    acme, worker_queue
+    acme, worker_process
 ):
-    worker = worker_queue()
+    worker = worker_process()
     record = upload_large_file(acme)
     assert wait_for(lambda: import_state(acme, record.pk).status == "running", seconds=30)
 
@@ -180,9 +77,9 @@ def test_a_killed_pool_process_is_replaced_and_the_import_is_reclaimed_and_finis
 
 
 def test_a_killed_worker_leaves_a_job_the_sweeper_fails_and_a_person_retries(
-    acme, worker_queue, settings
+    acme, worker_process, settings
 ):
-    worker = worker_queue()
+    worker = worker_process()
     record = upload_large_file(acme)
     assert wait_for(lambda: import_state(acme, record.pk).status == "running", seconds=30)
 
@@ -201,7 +98,7 @@ def test_a_killed_worker_leaves_a_job_the_sweeper_fails_and_a_person_retries(
     client.post(f"/o/acme/metrics/imports/{record.pk}/retry/")
     assert import_state(acme, record.pk).status == "queued"
 
-    worker_queue()
+    worker_process()
     assert wait_for(lambda: import_state(acme, record.pk).is_finished, seconds=60)
     done = import_state(acme, record.pk)
     assert (done.status, done.rows_inserted) == ("succeeded", ROWS)
@@ -209,7 +106,7 @@ def test_a_killed_worker_leaves_a_job_the_sweeper_fails_and_a_person_retries(
 
 
 def test_a_run_whose_worker_was_killed_is_failed_with_a_reason_and_changes_nothing(
-    acme, worker_queue, settings
+    acme, worker_process, settings
 ):
     load(acme)
     with scope(tenant=acme.tenant):
@@ -224,7 +121,7 @@ def test_a_run_whose_worker_was_killed_is_failed_with_a_reason_and_changes_nothi
         autocommit=False,
     )
     blocker.execute("SELECT 1 FROM tiers_program WHERE id = %s FOR NO KEY UPDATE", [program.pk])
-    worker = worker_queue()
+    worker = worker_process()
     with scope(tenant=acme.tenant):
         run = recalculation_queue(program=program, as_of=datetime.date(2026, 11, 22))
 

@@ -35,3 +35,19 @@ class User(AbstractUser):
     @property
     def display_name(self):
         return self.get_full_name() or self.email
+
+
+class SignInThrottle(models.Model):
+    """Failed sign-ins to one account from browsers that never signed in to it.
+
+    Kept in PostgreSQL, not the cache, so it holds while Redis is down. It slows guessing down
+    instead of locking the account: see partnerhub/accounts/throttle.py.
+    """
+
+    email = models.EmailField(unique=True)
+    failures = models.PositiveIntegerField(default=0)
+    first_failure_at = models.DateTimeField()
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"{self.email}: {self.failures} failed sign-ins"

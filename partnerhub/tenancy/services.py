@@ -11,6 +11,7 @@ from django.utils import timezone
 from django_scopes import scope
 
 from partnerhub.accounts.services import user_get_or_create
+from partnerhub.queue import enqueue_on_commit
 
 from .models import Invitation, Membership, Role, Tenant
 
@@ -95,8 +96,12 @@ def invitation_create(
             invited_by=invited_by,
             expires_at=timezone.now() + timedelta(days=settings.INVITATION_VALID_DAYS),
         )
-    transaction.on_commit(
-        lambda: send_invitation_email.delay(tenant_id=tenant.pk, invitation_id=invitation.pk)
+    # Refused whole when the queue is down: an invitation nobody is told about helps no one.
+    enqueue_on_commit(
+        send_invitation_email,
+        undo=lambda: Invitation.objects.filter(pk=invitation.pk).delete(),
+        tenant_id=tenant.pk,
+        invitation_id=invitation.pk,
     )
     return invitation
 

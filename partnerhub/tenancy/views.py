@@ -9,6 +9,7 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods
 
 from partnerhub.accounts.selectors import user_exists
+from partnerhub.queue import QueueUnavailable
 from partners.selectors import partner_counts_by_status, partner_for_member
 from tiers.selectors import notices_unread, partner_standing
 
@@ -72,6 +73,8 @@ def member_invite(request):
             )
         except ValidationError as error:
             form.add_error(None, error)
+        except QueueUnavailable as unavailable:
+            form.add_error(None, str(unavailable))
         else:
             messages.success(request, f"Invitation sent to {invitation.email}.")
             return redirect("member_list", tenant_slug=request.tenant.slug)

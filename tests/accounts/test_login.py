@@ -1,6 +1,14 @@
 from django.core import mail
+from django.test import Client
+from django.utils import timezone
+
+from partnerhub.accounts import throttle
+from partnerhub.accounts.models import SignInThrottle
 
 from ..factories import PASSWORD, MembershipFactory, UserFactory
+
+RIGHT = {"login": "manager@acme.test", "password": PASSWORD}
+WRONG = {"login": "manager@acme.test", "password": "not the password"}
 
 
 def test_a_person_signs_in_with_their_email_and_lands_on_their_program(acme, client):
@@ -32,9 +40,48 @@ def test_a_wrong_password_is_explained_and_repeated_failures_are_rate_limited(ac
     assert "not correct" in first.content.decode()
     for _ in range(5):
         response = client.post("/accounts/login/", wrong)
-    assert (
-        response.status_code == 429 or "Too many failed login attempts" in response.content.decode()
+    assert "Too many failed sign-ins to this account: try again in" in response.content.decode()
+
+
+def test_one_address_is_limited_whatever_the_account(acme, client):
+    for n in range(10):
+        client.post("/accounts/login/", {"login": f"nobody{n}@acme.test", "password": "x"})
+    right = client.post("/accounts/login/", {"login": "manager@acme.test", "password": PASSWORD})
+    assert "Too many failed login attempts" in right.content.decode()
+
+
+def test_a_stranger_guessing_cannot_lock_the_owner_out(acme):
+    owner = Client()
+    assert owner.post("/accounts/login/", RIGHT)["Location"] == "/"
+    owner.post("/accounts/logout/")
+    stranger = Client(REMOTE_ADDR="203.0.113.9")
+    for _ in range(8):
+        stranger.post("/accounts/login/", WRONG)
+    refused = stranger.post("/accounts/login/", RIGHT).content.decode()
+    assert "Too many failed sign-ins to this account" in refused, "the stranger is slowed down"
+
+    assert owner.post("/accounts/login/", RIGHT)["Location"] == "/", (
+        "the owner's browser, which signed in before, is never slowed down"
     )
+
+
+def test_the_slow_down_ends_and_the_right_password_passes(acme):
+    stranger = Client(REMOTE_ADDR="203.0.113.9")
+    for _ in range(5):
+        stranger.post("/accounts/login/", WRONG)
+    assert "try again in 5 seconds" in stranger.post("/accounts/login/", RIGHT).content.decode()
+    SignInThrottle.objects.update(next_attempt_at=timezone.now())  # five seconds later
+    assert stranger.post("/accounts/login/", RIGHT)["Location"] == "/"
+    assert not SignInThrottle.objects.exists(), "a sign-in clears the account's failures"
+
+
+def test_the_wait_doubles_up_to_a_minute(db):
+    now = timezone.now()
+    waits = []
+    for _ in range(10):
+        throttle.failure_record("x@example.com", now=now)
+        waits.append(throttle.seconds_to_wait("x@example.com", now=now))
+    assert waits == [0, 0, 0, 0, 5, 10, 20, 40, 60, 60]
 
 
 def test_password_reset_sends_a_link(acme, client):
