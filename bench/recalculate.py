@@ -94,7 +94,7 @@ def main() -> None:
 
     tenant = Tenant.objects.create(slug="bench", name="Bench")
     with scope(tenant=tenant):
-        program, _ = program_load(tenant=tenant, data=PROGRAM)
+        program, _, _ = program_load(tenant=tenant, data=PROGRAM)
         metric_ids = list(Metric.objects.order_by("key").values_list("pk", flat=True))
     first_month = _months_back(args.months)
     with connection.cursor() as cursor:

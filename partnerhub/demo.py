@@ -291,7 +291,7 @@ DEMO_EVALUATED_ON = date(2026, 11, 1)
 def _demo_program(tenant: Tenant) -> None:
     if Program.objects.exists():
         return
-    program, _ = program_load(tenant=tenant, data=DEMO_PROGRAM)
+    program, _, _ = program_load(tenant=tenant, data=DEMO_PROGRAM)
     Partner.objects.update(program=program)
 
 

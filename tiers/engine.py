@@ -11,7 +11,8 @@ partner's progress bars and the what-if preview alike.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Mapping, Sequence
+import difflib
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation, localcontext
 
@@ -62,6 +63,10 @@ def parse_rule(data, path: str = "rule") -> Rule | None:
     if not isinstance(data, dict):
         raise RuleError(path, "must be an object: all, any, a metric or a certification condition")
     kinds = [kind for kind in ("all", "any", "metric", "certification") if kind in data]
+    if not kinds:
+        unknown = sorted(set(data) - RULE_FIELDS)
+        if unknown:
+            raise RuleError(f"{path}.{unknown[0]}", unknown_field(unknown[0], RULE_FIELDS))
     if len(kinds) != 1:
         raise RuleError(path, "must have exactly one of all, any, metric or certification")
     kind = kinds[0]
@@ -83,10 +88,10 @@ def parse_rule(data, path: str = "rule") -> Rule | None:
     _only(data, {"metric", "agg", "window", "op", "value"}, path)
     agg = data.get("agg")
     if agg not in AGGREGATES:
-        raise RuleError(f"{path}.agg", f"must be one of {', '.join(AGGREGATES)}")
+        raise RuleError(f"{path}.agg", f"must be one of {', '.join(AGGREGATES)}{_got(agg)}")
     op = data.get("op")
     if op not in OPERATORS:
-        raise RuleError(f"{path}.op", f"must be one of {', '.join(OPERATORS)}")
+        raise RuleError(f"{path}.op", f"must be one of {', '.join(OPERATORS)}{_got(op)}")
     return MetricCondition(
         metric=_key(data.get("metric"), f"{path}.metric"),
         agg=agg,
@@ -96,10 +101,25 @@ def parse_rule(data, path: str = "rule") -> Rule | None:
     )
 
 
+RULE_FIELDS = {"all", "any", "metric", "agg", "window", "op", "value", "certification", "min"}
+
+
+def closest(name: str, known: Iterable[str]) -> str | None:
+    """The known name `name` most likely misspells, if any is close."""
+    found = difflib.get_close_matches(str(name), sorted(known), n=1, cutoff=0.6)
+    return found[0] if found else None
+
+
+def unknown_field(name: str, known: Iterable[str]) -> str:
+    guess = closest(name, known)
+    hint = f" (did you mean “{guess}”?)" if guess else f" (known: {', '.join(sorted(known))})"
+    return f"unknown field “{name}”{hint}"
+
+
 def _only(data: dict, allowed: set[str], path: str) -> None:
     extra = sorted(set(data) - allowed)
     if extra:
-        raise RuleError(f"{path}.{extra[0]}", "is not a field of this kind of rule")
+        raise RuleError(f"{path}.{extra[0]}", unknown_field(extra[0], allowed))
 
 
 def _key(value, path: str) -> str:
@@ -108,9 +128,13 @@ def _key(value, path: str) -> str:
     return value.strip()
 
 
+def _got(value) -> str:
+    return " (it is missing)" if value is None else f" (got {value!r})"
+
+
 def _whole(value, path: str, *, low: int, high: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise RuleError(path, f"must be a whole number from {low} to {high}")
+        raise RuleError(path, f"must be a whole number from {low} to {high}{_got(value)}")
     return value
 
 

@@ -1,23 +1,19 @@
 """Programs as files (load_program / export_program) and criteria versions."""
 
 import json
-import re
 
 from django.db import transaction
+from django.db.models import Min
 from django.db.models.deletion import ProtectedError
 
-from metrics.models import Metric, MetricUnit
+from metrics.models import Metric, MetricValue
 from training.models import Certification
 
 from .engine import RuleError, parse_rule, rule_to_json
-from .models import Benefit, BenefitKind, CriteriaVersion, Placement, Program, Tier
+from .models import Benefit, CriteriaVersion, Placement, Program, Tier
+from .program_file import ProgramFileError, TenantKeys, program_file_check
 
 TIER_COLOURS = ("#6b7280", "#7b8ca3", "#b8860b", "#3f5a7a", "#6d3fa0")  # by rank, when not given
-COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
-
-
-class ProgramFileError(ValueError):
-    pass
 
 
 def program_export(program: Program) -> dict:
@@ -70,59 +66,24 @@ def _referenced_keys(tiers) -> tuple[set[str], set[str]]:
     return metrics, certifications
 
 
-def validate_program_file(data) -> dict:
-    """The file's content, checked whole; ProgramFileError names the tier and the bad part."""
-    if not isinstance(data, dict):
-        raise ProgramFileError("The file must hold one JSON object.")
-    for name in ("key", "name"):
-        if not isinstance(data.get(name), str) or not data[name].strip():
-            raise ProgramFileError(f"“{name}” is missing or empty.")
-    grace = data.get("grace_days", 0)
-    if isinstance(grace, bool) or not isinstance(grace, int) or grace < 0:
-        raise ProgramFileError("“grace_days” must be a whole number ≥ 0.")
-    tiers = data.get("tiers")
-    if not isinstance(tiers, list) or not tiers:
-        raise ProgramFileError("“tiers” must be a non-empty list.")
-    seen_keys, seen_ranks = set(), set()
-    for n, tier in enumerate(tiers):
-        label = f"tier {tier.get('key', n) if isinstance(tier, dict) else n}"
-        if not isinstance(tier, dict):
-            raise ProgramFileError(f"{label}: must be an object.")
-        if not isinstance(tier.get("key"), str) or not isinstance(tier.get("name"), str):
-            raise ProgramFileError(f"{label}: needs a key and a name.")
-        rank = tier.get("rank")
-        if isinstance(rank, bool) or not isinstance(rank, int) or rank < 0:
-            raise ProgramFileError(f"{label}: rank must be a whole number ≥ 0.")
-        if tier["key"] in seen_keys or rank in seen_ranks:
-            raise ProgramFileError(f"{label}: its key or rank repeats another tier's.")
-        if "colour" in tier and not COLOUR.fullmatch(str(tier["colour"])):
-            raise ProgramFileError(f"{label}: colour must be written #rrggbb.")
-        seen_keys.add(tier["key"])
-        seen_ranks.add(rank)
-        try:
-            parse_rule(tier.get("rule"))
-        except RuleError as error:
-            raise ProgramFileError(f"{label}: {error.path}: {error.message}") from None
-        for b, benefit in enumerate(tier.get("benefits") or []):
-            if not isinstance(benefit, dict) or not str(benefit.get("title", "")).strip():
-                raise ProgramFileError(f"{label}: benefits[{b}] needs a title.")
-            if benefit.get("kind", "other") not in BenefitKind.values:
-                raise ProgramFileError(
-                    f"{label}: benefits[{b}].kind must be one of {', '.join(BenefitKind.values)}."
-                )
-    for listed in ("metrics", "certifications"):
-        for item in data.get(listed) or []:
-            if not isinstance(item, dict) or not item.get("key"):
-                raise ProgramFileError(f"every entry of “{listed}” needs a key.")
-            if listed == "metrics" and item.get("unit", "count") not in MetricUnit.values:
-                raise ProgramFileError(f"metric {item['key']}: unknown unit “{item['unit']}”.")
-    return data
+def tenant_keys(*, today=None) -> TenantKeys:
+    """The tenant's metrics (with their first month of values) and certifications."""
+    first_month = dict(
+        MetricValue.objects.values_list("metric__key").annotate(first=Min("period")).order_by()
+    )
+    return TenantKeys(
+        metrics=set(Metric.objects.values_list("key", flat=True)),
+        certifications=set(Certification.objects.values_list("key", flat=True)),
+        first_month=first_month,
+        today=today,
+    )
 
 
 @transaction.atomic
-def program_load(*, tenant, data: dict, by=None) -> tuple[Program, bool]:
-    """Create or update a program from its file; (program, whether anything changed)."""
-    data = validate_program_file(data)
+def program_load(*, tenant, data: dict, by=None) -> tuple[Program, bool, list[str]]:
+    """Create or update a program from its file: (program, whether anything changed, the
+    warnings about what it loaded). ProgramFileError, and nothing written, for a wrong file."""
+    warnings = program_file_check(data, tenant_keys(today=tenant.local_today()))
     for item in data.get("metrics") or []:
         Metric.objects.get_or_create(
             tenant=tenant,
@@ -162,6 +123,7 @@ def program_load(*, tenant, data: dict, by=None) -> tuple[Program, bool]:
                 "tenant": tenant,
                 "name": item["name"],
                 "rank": item["rank"],
+                "colour": item.get("colour") or TIER_COLOURS[min(item["rank"], 4)],
                 "rule": rule_to_json(parse_rule(item.get("rule"))),
             },
         )
@@ -179,7 +141,7 @@ def program_load(*, tenant, data: dict, by=None) -> tuple[Program, bool]:
             for n, b in enumerate(item.get("benefits") or [])
         )
     changed = criteria_version_save(program=program, before=before, by=by)
-    return program, changed
+    return program, changed, warnings
 
 
 def criteria_version_save(*, program: Program, before: dict | None, by=None) -> bool:
@@ -264,10 +226,21 @@ def describe_rule(rule) -> str:
     return f"{rule['agg']} of {rule['metric']} over {months} months {rule['op']} {rule['value']}"
 
 
+def rule_change_check(*, tier: Tier, rule) -> list[str]:
+    """The program file's checks, for the program with `rule` as `tier`'s rule: refused with
+    ProgramFileError, or the warnings, as `load_program` would give them."""
+    data = program_export(tier.program)
+    for item in data["tiers"]:
+        if item["key"] == tier.key:
+            item["rule"] = rule
+    return program_file_check(data, tenant_keys(today=tier.tenant.local_today()))
+
+
 @transaction.atomic
 def tier_rule_save(*, tier: Tier, rule, by) -> bool:
     """Save a tier's rule from the editor; a real change makes a new criteria version."""
     program = tier.program
+    rule_change_check(tier=tier, rule=rule)
     before = program_export(program)
     tier.rule = rule_to_json(parse_rule(rule))
     tier.save(update_fields=["rule"])

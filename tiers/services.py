@@ -21,6 +21,8 @@ from .engine import (
     PROMOTION,
     PartnerFacts,
     Standing,
+    TierRule,
+    parse_rule,
     place,
     qualified_tier,
 )
@@ -51,6 +53,7 @@ class PlannedChange:
     to_tier: str | None
     reason: str
     takes_effect_on: datetime.date | None = None
+    partner_name: str = ""
 
 
 @dataclass
@@ -100,13 +103,27 @@ def placements_recalculate(
     dry_run: bool = False,
     progress: Progress | None = None,
     notify: bool = True,
+    proposed: dict[str, object] | None = None,
 ) -> RunSummary:
     """Place every partner of `program` on `as_of`, in one transaction.
 
-    Refuses a date before the program's last evaluation; the same date again starts from the
+    Refuses a date after the tenant's today (one run far ahead would lock the program until
+    then) and a date before the program's last evaluation; the same date again starts from the
     standing each partner had before that date, so a repeated or crashed-and-retried run ends
     exactly where one clean run would. One run per program at a time (an advisory lock).
+
+    A dry run writes nothing and takes no lock, so it looks at any date, from today's
+    standing; with `proposed` ({tier key: rule JSON}) it evaluates rules not saved yet, which
+    is the what-if preview: the preview and the run are this one function.
     """
+    if dry_run:
+        return _evaluate_program(program, as_of, write=False, progress=progress, proposed=proposed)
+    today = program.tenant.local_today()
+    if as_of > today:
+        raise RecalculationRefused(
+            f"{as_of:%Y-%m-%d} is after today ({today:%Y-%m-%d} in {program.tenant.name}); "
+            "a real evaluation cannot run ahead of the calendar (a dry run can)."
+        )
     with transaction.atomic():
         _lock_program_run(program)
         program = Program.objects.select_for_update().get(pk=program.pk)
@@ -115,14 +132,11 @@ def placements_recalculate(
                 f"{as_of:%Y-%m-%d} is before this program's last evaluation "
                 f"({program.last_evaluated_on:%Y-%m-%d}); evaluations only move forward."
             )
-        summary = _evaluate_program(program, as_of, dry_run=dry_run, progress=progress)
-        if dry_run:
-            transaction.set_rollback(True)
-        else:
-            program.last_evaluated_on = as_of
-            program.save(update_fields=["last_evaluated_on"])
-            if notify:
-                _notify_on_commit(program, as_of, summary.changes)
+        summary = _evaluate_program(program, as_of, write=True, progress=progress)
+        program.last_evaluated_on = as_of
+        program.save(update_fields=["last_evaluated_on"])
+        if notify:
+            _notify_on_commit(program, as_of, summary.changes)
     return summary
 
 
@@ -135,14 +149,21 @@ def _lock_program_run(program: Program) -> None:
             raise RecalculationRefused(f"A recalculation of {program.name} is already running.")
 
 
-def _evaluate_program(program, as_of, *, dry_run, progress) -> RunSummary:
+def _evaluate_program(program, as_of, *, write, progress, proposed=None) -> RunSummary:
     tiers, rules = program_tier_rules(program)
+    if proposed:
+        rules = [
+            TierRule(rule.key, rule.rank, parse_rule(proposed[rule.key]))
+            if rule.key in proposed
+            else rule
+            for rule in rules
+        ]
     tier_by_key = {tier.key: tier for tier in tiers}
     tier_by_id = {tier.pk: tier for tier in tiers}
     rule_by_key = {rule.key: rule for rule in rules}
     facts = program_facts(program=program, rules=rules, on=as_of)
     partners = list(
-        Partner.objects.filter(program=program).order_by("ref").values_list("pk", "ref")
+        Partner.objects.filter(program=program).order_by("ref").values_list("pk", "ref", "name")
     )
     placements = {
         p.partner_id: p
@@ -162,7 +183,7 @@ def _evaluate_program(program, as_of, *, dry_run, progress) -> RunSummary:
 
     summary = RunSummary(as_of=as_of)
     to_create, to_update, history = [], [], []
-    for done, (partner_id, ref) in enumerate(partners, start=1):
+    for done, (partner_id, ref, name) in enumerate(partners, start=1):
         placement = placements.get(partner_id)
         if placement is None:
             placement = Placement(tenant_id=program.tenant_id, partner_id=partner_id)
@@ -185,14 +206,14 @@ def _evaluate_program(program, as_of, *, dry_run, progress) -> RunSummary:
         summary.evaluated += 1
         summary.transitions[(standing.tier, move.standing.tier)] += 1
         change = _record(
-            summary, history, placement, program, as_of, ref, standing, move, tier_by_key
+            summary, history, placement, program, as_of, (ref, name), standing, move, tier_by_key
         )
         if change is None:
             summary.unchanged += 1
         if progress and done % 5_000 == 0:
             progress(done, len(partners))
 
-    if not dry_run:
+    if write:
         _write_placements(to_create, to_update)
         _write_history(history)
     return summary
@@ -354,7 +375,7 @@ def _text(value) -> str | None:
     return None if value is None else format(value, "f")
 
 
-def _record(summary, history, placement, program, as_of, ref, standing, move, tier_by_key):
+def _record(summary, history, placement, program, as_of, partner, standing, move, tier_by_key):
     """Count the move and queue its history row; None when the partner stays as it was."""
     before = tier_by_key.get(standing.tier)
     if move.became_at_risk:
@@ -388,11 +409,12 @@ def _record(summary, history, placement, program, as_of, ref, standing, move, ti
     )
     change = PlannedChange(
         placement.partner_id,
-        ref,
+        partner[0],
         before.key if before else None,
         after.key if after else None,
         reason,
         takes_effect_on,
+        partner_name=partner[1],
     )
     summary.changes.append(change)
     return change

@@ -24,13 +24,13 @@ from .forms import (
     rule_from_forms,
 )
 from .models import CriteriaVersion, Program, RecalculationRun, Tier
-from .programs import describe_rule, tier_benefits_save, tier_rule_save
+from .program_file import ProgramFileError
+from .programs import describe_rule, rule_change_check, tier_benefits_save, tier_rule_save
 from .selectors import (
     active_overrides,
     movement_counts,
     movements,
     tier_distribution,
-    what_if,
 )
 from .tasks import run_progress_key
 
@@ -99,14 +99,31 @@ def tier_rule_edit(request, program_pk: int, tier_pk: int):
         header = RuleHeaderForm(request.POST)
         conditions = ConditionFormSet(request.POST, prefix="conditions")
         rule, problem = _rule_from_post(header, conditions)
+        warnings = []
+        if rule is not _INVALID:
+            try:
+                warnings = rule_change_check(tier=tier, rule=rule)
+            except ProgramFileError as error:
+                rule, problem = _INVALID, str(error)
         if rule is not _INVALID and request.POST.get("action") == "preview":
-            result = what_if(
-                program=program, proposed={tier.key: rule}, on=request.tenant.local_today()
+            result = services.placements_recalculate(
+                program=program,
+                as_of=request.tenant.local_today(),
+                dry_run=True,
+                proposed={tier.key: rule},
             )
-            return render(request, "tiers/partials/what_if.html", {"result": result, "tier": tier})
+            context = {
+                "result": result,
+                "tier": tier,
+                "warnings": warnings,
+                "matrix": _transition_matrix(program, result),
+            }
+            return render(request, "tiers/partials/what_if.html", context)
         if rule is not _INVALID:
             changed = tier_rule_save(tier=tier, rule=rule, by=request.user)
             _say_saved(request, program, f"{tier.name} criteria", changed)
+            for warning in warnings:
+                messages.warning(request, f"Saved, but check: {warning}")
             return redirect(
                 "program_detail", tenant_slug=request.tenant.slug, program_pk=program.pk
             )
@@ -135,6 +152,15 @@ def tier_rule_edit(request, program_pk: int, tier_pk: int):
 
 
 _INVALID = object()
+
+
+def _transition_matrix(program: Program, result: services.RunSummary) -> dict:
+    """Rows and columns of tiers (highest first, then none) and each cell's partner count."""
+    keys = [*program.tiers.order_by("-rank").values_list("key", flat=True), None]
+    rows = [
+        (before, [result.transitions.get((before, after), 0) for after in keys]) for before in keys
+    ]
+    return {"tiers": keys, "rows": rows}
 
 
 def _say_saved(request, program: Program, what: str, changed: bool) -> None:

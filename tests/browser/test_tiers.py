@@ -51,8 +51,9 @@ def test_an_admin_previews_a_criterion_change_then_saves_it(placed, page, live_s
     first.locator("input[name$='-value']").fill("130000")
     page.get_by_role("button", name="Preview on today's data").click()
     what_if = page.get_by_role("region", name="What if")
-    expect(what_if.get_by_role("heading", level=2)).to_have_text("What if: 1 partner would move")
+    expect(what_if.get_by_role("heading", level=2)).to_have_text("What if: 1 partner would change")
     expect(what_if).to_contain_text("Acme P-002")
+    expect(what_if.locator("#what-if-counts")).to_contain_text("1 demoted")
     with scope(tenant=placed.tenant):
         assert Program.objects.get().version == 1
 

@@ -60,7 +60,7 @@ PROGRAM = {
 
 def load(world, program=PROGRAM, **changes):
     with scope(tenant=world.tenant):
-        found, _ = program_load(tenant=world.tenant, data={**program, **changes})
+        found, _, _ = program_load(tenant=world.tenant, data={**program, **changes})
         Partner.objects.update(program=found)
     return found
 

@@ -74,17 +74,66 @@ def test_a_changed_rule_makes_a_new_version_with_a_readable_diff(acme, tmp_path)
     [
         (
             lambda p: p["tiers"][2]["rule"]["all"][1].update(window=48),
-            "tier gold: rule.all[1].window: must be a whole number from 1 to 36",
+            "tier gold: rule.all[1].window: must be a whole number from 1 to 36 (got 48)",
         ),
         (
             lambda p: p["tiers"][1].update(
                 rule={"metric": "revenue", "agg": "total", "window": 12, "op": ">=", "value": 1}
             ),
-            "tier silver: rule.agg: must be one of sum, avg, min, max, latest, count",
+            "tier silver: rule.agg: must be one of sum, avg, min, max, latest, count (got 'total')",
         ),
         (
             lambda p: p["tiers"][1].update(rank=0),
-            "tier silver: its key or rank repeats another tier's.",
+            "tier silver: rank: 0 is also the rank of tier registered",
+        ),
+        (
+            lambda p: p["tiers"][1].update(key="registered"),
+            "tier registered: key: “registered” is also the key of tiers[0]",
+        ),
+        (
+            lambda p: p["tiers"][1].update(rules=p["tiers"][1].pop("rule")),
+            "tier silver: rules: unknown field “rules” (did you mean “rule”?)",
+        ),
+        (
+            lambda p: p.update(grace_day=30),
+            "grace_day: unknown field “grace_day” (did you mean “grace_days”?)",
+        ),
+        (
+            lambda p: p["tiers"][0].update(benefit=p["tiers"][0].pop("benefits")),
+            "tier registered: benefit: unknown field “benefit” (did you mean “benefits”?)",
+        ),
+        (
+            lambda p: p.update(owner="ada"),
+            "owner: unknown field “owner” (known: certifications, grace_days, key, metrics, "
+            "name, tiers)",
+        ),
+        (
+            lambda p: p["tiers"][1]["rule"].update(metric="revnue"),
+            "tier silver: rule.metric: unknown metric “revnue” (did you mean “revenue”?): "
+            "list it under “metrics” in the file, or create it first",
+        ),
+        (
+            lambda p: p["tiers"][2]["rule"]["all"][2].update(certification="sales-pr0"),
+            "tier gold: rule.all[2].certification: unknown certification “sales-pr0” "
+            "(did you mean “sales-pro”?)",
+        ),
+        (
+            lambda p: p["tiers"][2]["rule"]["all"][0].update(
+                metirc=p["tiers"][2]["rule"]["all"][0].pop("metric")
+            ),
+            "tier gold: rule.all[0].metirc: unknown field “metirc” (did you mean “metric”?)",
+        ),
+        (
+            lambda p: p["tiers"][1].update(key="Silver Tier"),
+            "tier Silver Tier: key: “Silver Tier” is not a key",
+        ),
+        (
+            lambda p: p["tiers"][0]["benefits"][0].update(titel="x"),
+            "tier registered: benefits[0].titel: unknown field “titel” (did you mean “title”?)",
+        ),
+        (
+            lambda p: p["metrics"][0].update(unti="currency"),
+            "metrics[0].unti: unknown field “unti” (did you mean “unit”?)",
         ),
         (lambda p: p.update(grace_days=-1), "“grace_days” must be a whole number ≥ 0."),
     ],
@@ -167,3 +216,28 @@ def test_tier_changes_notify_partner_users_and_the_account_manager_once(
     assert "Acme P-001 was placed in silver." in p001[0].body
     with scope(tenant=acme.tenant):
         assert Notice.objects.filter(user=acme.partner_user.user).count() == 1
+
+
+def test_suspicious_content_loads_with_a_warning_for_each_thing(acme, tmp_path):
+    data = json.loads(json.dumps(PROGRAM))
+    data["tiers"][2]["rule"]["all"][0]["value"] = 50000  # Gold asks less revenue than Silver
+    data["tiers"].append(
+        {"key": "platinum", "name": "Platinum", "rank": 3, "rule": {"all": [{"any": []}]}}
+    )
+    path = write(tmp_path, data)
+    command("load_program", "--tenant", "acme", str(path))  # makes the metrics
+    set_values(acme, "P-001", "revenue", {"2026-01": "1000"})
+    errors = StringIO()
+    call_command("load_program", "--tenant", "acme", str(path), stdout=StringIO(), stderr=errors)
+    assert errors.getvalue().splitlines() == [
+        "program.json: warning: tier silver: rule.window: 12 months, but revenue has values "
+        "only since 2026-01 (10 complete months)",
+        "program.json: warning: tier gold: rule.all[0].window: 12 months, but revenue has "
+        "values only since 2026-01 (10 complete months)",
+        "program.json: warning: tier gold: rule.all[1]: csat has no values yet",
+        "program.json: warning: tier platinum: rule.all[0].any has no parts, so it never holds",
+        "program.json: warning: tier gold asks for less than the lower tier silver: sum of "
+        "revenue over 12 months >= 50000 against sum of revenue over 12 months >= 100000",
+    ]
+    with scope(tenant=acme.tenant):
+        assert Program.objects.get().tiers.count() == 4, "warnings do not stop the load"

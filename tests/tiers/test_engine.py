@@ -152,22 +152,22 @@ def test_the_qualified_tier_is_the_highest_ranked_that_holds():
         (
             {"metric": "revenue", "agg": "median", "window": 12, "op": ">=", "value": 1},
             "rule.agg",
-            "must be one of sum, avg, min, max, latest, count",
+            "must be one of sum, avg, min, max, latest, count (got 'median')",
         ),
         (
             {"metric": "revenue", "agg": "sum", "window": 37, "op": ">=", "value": 1},
             "rule.window",
-            "must be a whole number from 1 to 36",
+            "must be a whole number from 1 to 36 (got 37)",
         ),
         (
             {"metric": "revenue", "agg": "sum", "window": 0, "op": ">=", "value": 1},
             "rule.window",
-            "must be a whole number from 1 to 36",
+            "must be a whole number from 1 to 36 (got 0)",
         ),
         (
             {"metric": "revenue", "agg": "sum", "window": 12, "op": "=>", "value": 1},
             "rule.op",
-            "must be one of >=, >, <=, <, ==",
+            "must be one of >=, >, <=, <, == (got '=>')",
         ),
         (
             {"metric": "revenue", "agg": "sum", "window": 12, "op": ">=", "value": "lots"},
@@ -182,12 +182,12 @@ def test_the_qualified_tier_is_the_highest_ranked_that_holds():
         (
             {"all": [{"any": [{"certification": "x", "min": -1}]}]},
             "rule.all[0].any[0].min",
-            "must be a whole number from 0 to 1000000",
+            "must be a whole number from 0 to 1000000 (got -1)",
         ),
         (
             {"all": [{"metric": "revenue"}, {"bogus": 1}]},
             "rule.all[0].agg",
-            "must be one of sum, avg, min, max, latest, count",
+            "must be one of sum, avg, min, max, latest, count (it is missing)",
         ),
         ({"all": {}}, "rule.all", "must be a list of rules"),
         (
@@ -198,7 +198,12 @@ def test_the_qualified_tier_is_the_highest_ranked_that_holds():
         (
             {"certification": "x", "min": 1, "max": 2},
             "rule.max",
-            "is not a field of this kind of rule",
+            "unknown field “max” (known: certification, min)",
+        ),
+        (
+            {"metirc": "revenue", "agg": "sum", "window": 12, "op": ">=", "value": 1},
+            "rule.metirc",
+            "unknown field “metirc” (did you mean “metric”?)",
         ),
         ([1], "rule", "must be an object: all, any, a metric or a certification condition"),
     ],

@@ -1,5 +1,7 @@
 """Placement through the service on PostgreSQL: every branch of the rules."""
 
+import datetime
+
 import pytest
 from django_scopes import scope
 
@@ -7,6 +9,8 @@ from tiers.models import Placement, Program
 from tiers.services import RecalculationRefused, placement_override, placements_recalculate
 
 from .conftest import TODAY, D, certify, history, load, set_values, tiers_now
+
+LATER_TODAY = datetime.datetime(2027, 6, 15, 12, tzinfo=datetime.UTC)
 
 
 def run(world, on=TODAY, **kwargs):
@@ -104,7 +108,8 @@ def test_a_dry_run_writes_nothing_and_lists_the_changes(program):
         assert Program.objects.get(key="resell").last_evaluated_on is None
 
 
-def test_without_grace_a_partner_is_demoted_as_soon_as_it_stops_qualifying(program):
+def test_without_grace_a_partner_is_demoted_as_soon_as_it_stops_qualifying(program, time_machine):
+    time_machine.move_to(LATER_TODAY)  # real evaluations never run ahead of the calendar
     gold_facts(program)
     run(program, on=D(2026, 11, 1))
     run(program, on=D(2027, 1, 1))  # 2025-11 revenue fell out of the window
@@ -112,7 +117,8 @@ def test_without_grace_a_partner_is_demoted_as_soon_as_it_stops_qualifying(progr
     assert ("P-001", D(2027, 1, 1), "gold", "silver", "demotion") in history(program)
 
 
-def test_grace_keeps_the_tier_then_demotes_to_the_tier_qualified_then(program):
+def test_grace_keeps_the_tier_then_demotes_to_the_tier_qualified_then(program, time_machine):
+    time_machine.move_to(LATER_TODAY)  # real evaluations never run ahead of the calendar
     load(program, grace_days=30)
     gold_facts(program)
     run(program, on=D(2026, 11, 1))
@@ -142,7 +148,8 @@ def test_qualifying_again_during_grace_clears_the_risk(program):
     assert tiers_now(program)["P-001"] == ("gold", None)
 
 
-def test_an_override_holds_until_its_date_then_the_rules_apply(program):
+def test_an_override_holds_until_its_date_then_the_rules_apply(program, time_machine):
+    time_machine.move_to(LATER_TODAY)  # real evaluations never run ahead of the calendar
     run(program, on=D(2026, 11, 1))
     with scope(tenant=program.tenant):
         partner = program.partners["P-002"]
@@ -202,3 +209,16 @@ def test_sql_and_python_facts_agree(program):
             _window_stats_python(program_obj, wanted, ids, TODAY)
         )
         assert program_tier_rules(program_obj)[1][2].key == "gold"
+
+
+def test_a_real_run_after_today_is_refused_but_a_dry_run_looks_at_any_date(program):
+    today = program.tenant.local_today()
+    with pytest.raises(RecalculationRefused, match="is after today"):
+        run(program, on=today + datetime.timedelta(days=1))
+    with scope(tenant=program.tenant):
+        assert Program.objects.get().last_evaluated_on is None, "nothing was locked in"
+    run(program, on=TODAY)
+    assert run(program, on=D(2030, 1, 1), dry_run=True).evaluated == 3
+    assert run(program, on=D(2026, 1, 1), dry_run=True).evaluated == 3, "earlier dates too"
+    with pytest.raises(RecalculationRefused, match="before this program's last evaluation"):
+        run(program, on=D(2026, 1, 1))

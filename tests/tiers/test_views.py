@@ -1,3 +1,5 @@
+import datetime
+
 import pytest
 from django_scopes import scope
 
@@ -98,13 +100,62 @@ def test_the_what_if_preview_counts_movers_and_writes_nothing(silver_partner):
     proposal = rule_post(action="preview", **{"conditions-0-value": "250000"})
     response = client.post(url, proposal, headers={"HX-Request": "true"})
     result = response.context["result"]
-    assert result.movers == [("P-001", "Acme P-001", "silver", "registered")]
-    assert (
-        result.count("silver", "registered") == 1 and result.count("registered", "registered") == 2
-    )
+    assert [
+        (c.partner_ref, c.partner_name, c.from_tier, c.to_tier, c.reason) for c in result.changes
+    ] == [("P-001", "Acme P-001", "silver", "registered", "demotion")]
+    assert result.transitions == {("silver", "registered"): 1, ("registered", "registered"): 2}
+    assert "What if: 1 partner would change" in response.content.decode()
     with scope(tenant=silver_partner.tenant):
         assert list(Placement.objects.values_list("partner_id", "tier_id")) == before
         assert Program.objects.get().version == 1
+
+
+def test_a_stricter_tier_under_grace_shows_who_would_become_at_risk(silver_partner):
+    from .conftest import load
+
+    program = load(silver_partner, grace_days=30)
+    with scope(tenant=silver_partner.tenant):
+        silver = program.tiers.get(key="silver")
+    client = silver_partner.client_for(silver_partner.admin)
+    url = f"/o/acme/tiers/programs/{program.pk}/tiers/{silver.pk}/criteria/"
+    proposal = rule_post(action="preview", **{"conditions-0-value": "250000"})
+    response = client.post(url, proposal, headers={"HX-Request": "true"})
+    result = response.context["result"]
+    assert (result.newly_at_risk, result.demoted) == (1, 0)
+    page = response.content.decode()
+    assert "What if: 1 partner would change" in page, "at risk counts as a change, not as 0"
+    today = silver_partner.tenant.local_today()
+    grace_end = today + datetime.timedelta(days=30)
+    assert f"at risk: moves down on {grace_end:%-d %b %Y}" in page
+
+
+def test_a_what_if_with_the_saved_criteria_is_the_dry_run(silver_partner):
+    from tiers.services import placements_recalculate
+
+    with scope(tenant=silver_partner.tenant):
+        program = Program.objects.get()
+        silver = program.tiers.get(key="silver")
+        set_values(silver_partner, "P-002", "revenue", {"2026-10": "130000"})
+        today = silver_partner.tenant.local_today()
+        dry_run = placements_recalculate(program=program, as_of=today, dry_run=True)
+    client = silver_partner.client_for(silver_partner.admin)
+    url = f"/o/acme/tiers/programs/{program.pk}/tiers/{silver.pk}/criteria/"
+    saved = rule_post(action="preview", **{"conditions-0-value": "100000"})  # as saved
+    saved["conditions-TOTAL_FORMS"] = "1"
+    result = client.post(url, saved, headers={"HX-Request": "true"}).context["result"]
+    assert result.changes == dry_run.changes and result.transitions == dry_run.transitions
+    assert [(c.partner_ref, c.reason) for c in result.changes] == [("P-002", "promotion")]
+
+
+def test_the_editor_warns_when_a_tier_would_be_easier_than_the_one_below(silver_partner):
+    with scope(tenant=silver_partner.tenant):
+        program = Program.objects.get()
+        silver = program.tiers.get(key="silver")
+    client = silver_partner.client_for(silver_partner.admin)
+    url = f"/o/acme/tiers/programs/{program.pk}/tiers/{silver.pk}/criteria/"
+    proposal = rule_post(action="preview", **{"conditions-0-value": "300000"})
+    page = client.post(url, proposal, headers={"HX-Request": "true"}).content.decode()
+    assert "Check: tier gold asks for less than the lower tier silver" in page
 
 
 def test_the_editor_names_the_wrong_field_and_saving_makes_a_version(silver_partner):
@@ -186,7 +237,8 @@ def test_managers_cannot_edit_criteria_but_can_override(silver_partner):
     assert "Launch partner" in dashboard and "1 Jan 2099" in dashboard
 
 
-def test_the_partner_list_filters_by_tier_and_at_risk(silver_partner):
+def test_the_partner_list_filters_by_tier_and_at_risk(silver_partner, time_machine):
+    time_machine.move_to(datetime.datetime(2026, 11, 25, 12, tzinfo=datetime.UTC))
     from .conftest import load
 
     with scope(tenant=silver_partner.tenant):
@@ -222,7 +274,7 @@ def test_a_preview_as_the_browser_sends_it_ignores_the_empty_rows(silver_partner
     data = {k: v for k, v in data.items() if v is not False}
     response = client.post(url, data, headers={"HX-Request": "true"})
     assert "result" in response.context, response.content.decode()
-    assert response.context["result"].count("silver", "silver") == 1
+    assert response.context["result"].transitions[("silver", "silver")] == 1
 
 
 def test_a_bad_preview_lists_each_problem_by_row(silver_partner):

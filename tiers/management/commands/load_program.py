@@ -4,7 +4,8 @@ from pathlib import Path
 from django.core.management.base import CommandError
 
 from partnerhub.tenancy.management.tenant_command import TenantCommand
-from tiers.programs import ProgramFileError, program_load
+from tiers.program_file import ProgramFileError
+from tiers.programs import program_load
 
 
 class Command(TenantCommand):
@@ -22,8 +23,10 @@ class Command(TenantCommand):
         except (UnicodeDecodeError, json.JSONDecodeError) as error:
             raise CommandError(f"{file.name} is not valid JSON: {error}") from None
         try:
-            program, changed = program_load(tenant=tenant, data=data)
+            program, changed, warnings = program_load(tenant=tenant, data=data)
         except ProgramFileError as error:
             raise CommandError(f"{file.name} was not loaded: {error}") from None
+        for warning in warnings:
+            self.stderr.write(f"{file.name}: warning: {warning}")
         state = f"now at criteria version {program.version}" if changed else "unchanged"
         self.stdout.write(f"Program {program.key} {state}.")

@@ -1,0 +1,256 @@
+"""Checking a program file, whole, before any of it is loaded.
+
+A program file is the contract an admin keeps in version control, so a typo must be refused,
+never read as something else: every object accepts only its own fields (an unknown one is named
+with the closest known name), every metric and certification a rule names must exist in the
+file or in the tenant, tier keys are slugs, and each refusal names the tier, the path and the
+value. What is legal but probably not meant (a higher tier easier to reach than a lower one, an
+`any` with no parts, a window longer than the data held) loads, with a warning.
+"""
+
+import datetime
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from metrics.models import MetricUnit
+
+from .engine import RuleError, closest, parse_rule, unknown_field
+from .models import BenefitKind
+
+PROGRAM_FIELDS = {"key", "name", "grace_days", "metrics", "certifications", "tiers"}
+TIER_FIELDS = {"key", "name", "rank", "colour", "rule", "benefits"}
+BENEFIT_FIELDS = {"title", "kind", "value", "description"}
+METRIC_FIELDS = {"key", "name", "unit"}
+CERTIFICATION_FIELDS = {"key", "name"}
+SLUG = re.compile(r"[a-z0-9][a-z0-9_-]*")
+COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
+
+
+class ProgramFileError(ValueError):
+    pass
+
+
+@dataclass
+class TenantKeys:
+    """What the tenant already has, for a file's references and its warnings."""
+
+    metrics: set[str] = field(default_factory=set)
+    certifications: set[str] = field(default_factory=set)
+    first_month: Mapping[str, datetime.date] = field(default_factory=dict)  # metric key → 1st
+    today: datetime.date | None = None
+
+
+def program_file_check(data, keys: TenantKeys) -> list[str]:
+    """Refuse a wrong file with ProgramFileError; the warnings of a loadable one."""
+    if not isinstance(data, dict):
+        raise ProgramFileError("The file must hold one JSON object.")
+    _only_fields(data, PROGRAM_FIELDS, where=None, path="")
+    for name in ("key", "name"):
+        if not isinstance(data.get(name), str) or not data[name].strip():
+            raise ProgramFileError(f"“{name}” is missing or empty.")
+    _slug(data["key"], where=None, path="key")
+    grace = data.get("grace_days", 0)
+    if isinstance(grace, bool) or not isinstance(grace, int) or grace < 0:
+        raise ProgramFileError("“grace_days” must be a whole number ≥ 0.")
+    metrics = set(keys.metrics) | _listed(data, "metrics", METRIC_FIELDS)
+    certifications = set(keys.certifications) | _listed(
+        data, "certifications", CERTIFICATION_FIELDS
+    )
+    tiers = data.get("tiers")
+    if not isinstance(tiers, list) or not tiers:
+        raise ProgramFileError("“tiers” must be a non-empty list.")
+    key_at: dict[str, int] = {}
+    rank_of: dict[int, str] = {}
+    for n, tier in enumerate(tiers):
+        _tier_check(tier, n, key_at, rank_of, metrics, certifications)
+    return _warnings(tiers, keys)
+
+
+def _fail(where: str | None, path: str, message: str) -> ProgramFileError:
+    prefix = f"{where}: " if where else ""
+    return ProgramFileError(f"{prefix}{path}: {message}" if path else f"{prefix}{message}")
+
+
+def _only_fields(data: dict, known: set[str], *, where: str | None, path: str) -> None:
+    for name in sorted(set(data) - known):
+        raise _fail(where, f"{path}{name}", unknown_field(name, known))
+
+
+def _slug(value, *, where: str | None, path: str) -> None:
+    if not isinstance(value, str) or not SLUG.fullmatch(value):
+        raise _fail(
+            where,
+            path,
+            f"“{value}” is not a key: use lowercase letters, digits, - and _ (like gold)",
+        )
+
+
+def _listed(data: dict, listed: str, known: set[str]) -> set[str]:
+    items = data.get(listed) or []
+    if not isinstance(items, list):
+        raise ProgramFileError(f"“{listed}” must be a list.")
+    found = set()
+    for n, item in enumerate(items):
+        path = f"{listed}[{n}]"
+        if not isinstance(item, dict) or not item.get("key"):
+            raise ProgramFileError(f"{path}: needs a key.")
+        _only_fields(item, known, where=None, path=f"{path}.")
+        _slug(item["key"], where=None, path=f"{path}.key")
+        if listed == "metrics" and item.get("unit", "count") not in MetricUnit.values:
+            raise ProgramFileError(
+                f"{path}.unit: unknown unit “{item['unit']}” "
+                f"(one of {', '.join(MetricUnit.values)})."
+            )
+        found.add(item["key"])
+    return found
+
+
+def _tier_check(tier, n, key_at, rank_of, metrics, certifications) -> None:
+    where = f"tier {tier.get('key', n) if isinstance(tier, dict) else n}"
+    if not isinstance(tier, dict):
+        raise _fail(where, "", "must be an object.")
+    _only_fields(tier, TIER_FIELDS, where=where, path="")
+    if not isinstance(tier.get("key"), str) or not isinstance(tier.get("name"), str):
+        raise _fail(where, "", "needs a key and a name.")
+    _slug(tier["key"], where=where, path="key")
+    if tier["key"] in key_at:
+        raise _fail(
+            where, "key", f"“{tier['key']}” is also the key of tiers[{key_at[tier['key']]}]"
+        )
+    key_at[tier["key"]] = n
+    rank = tier.get("rank")
+    if isinstance(rank, bool) or not isinstance(rank, int) or rank < 0:
+        raise _fail(where, "rank", f"must be a whole number ≥ 0 (got {rank!r})")
+    if rank in rank_of:
+        raise _fail(where, "rank", f"{rank} is also the rank of tier {rank_of[rank]}")
+    rank_of[rank] = tier["key"]
+    if "colour" in tier and not COLOUR.fullmatch(str(tier["colour"])):
+        raise _fail(where, "colour", f"must be written #rrggbb (got {tier['colour']!r})")
+    try:
+        parse_rule(tier.get("rule"))
+    except RuleError as error:
+        raise _fail(where, error.path, error.message) from None
+    for path, condition in _conditions(tier.get("rule"), "rule"):
+        if "metric" in condition and condition["metric"] not in metrics:
+            raise _fail(where, f"{path}.metric", _unknown("metric", condition["metric"], metrics))
+        if "certification" in condition and condition["certification"] not in certifications:
+            raise _fail(
+                where,
+                f"{path}.certification",
+                _unknown("certification", condition["certification"], certifications),
+            )
+    benefits = tier.get("benefits") or []
+    if not isinstance(benefits, list):
+        raise _fail(where, "benefits", "must be a list")
+    for b, benefit in enumerate(benefits):
+        path = f"benefits[{b}]"
+        if not isinstance(benefit, dict) or not str(benefit.get("title", "")).strip():
+            raise _fail(where, path, "needs a title.")
+        _only_fields(benefit, BENEFIT_FIELDS, where=where, path=f"{path}.")
+        if benefit.get("kind", "other") not in BenefitKind.values:
+            raise _fail(
+                where,
+                f"{path}.kind",
+                f"must be one of {', '.join(BenefitKind.values)} (got {benefit['kind']!r})",
+            )
+
+
+def _unknown(kind: str, key: str, known: set[str]) -> str:
+    guess = closest(key, known)
+    hint = f" (did you mean “{guess}”?)" if guess else ""
+    return f"unknown {kind} “{key}”{hint}: list it under “{kind}s” in the file, or create it first"
+
+
+def _conditions(rule, path: str) -> Iterator[tuple[str, dict]]:
+    """(path, condition) for every metric and certification condition of a parsed-valid rule."""
+    if not isinstance(rule, dict):
+        return
+    for group in ("all", "any"):
+        if group in rule:
+            for n, part in enumerate(rule[group]):
+                yield from _conditions(part, f"{path}.{group}[{n}]")
+            return
+    yield path, rule
+
+
+def _groups(rule, path: str) -> Iterator[tuple[str, str, list]]:
+    if isinstance(rule, dict):
+        for group in ("all", "any"):
+            if group in rule:
+                yield path, group, rule[group]
+                for n, part in enumerate(rule[group]):
+                    yield from _groups(part, f"{path}.{group}[{n}]")
+
+
+# --- warnings --------------------------------------------------------------------------------
+
+
+def _warnings(tiers: list[dict], keys: TenantKeys) -> list[str]:
+    warnings = []
+    for tier in tiers:
+        for path, group, parts in _groups(tier.get("rule"), "rule"):
+            if group == "any" and not parts:
+                warnings.append(f"tier {tier['key']}: {path}.any has no parts, so it never holds")
+        if keys.today is not None:
+            warnings += _window_warnings(tier, keys)
+    warnings += _easier_higher_tier_warnings(tiers)
+    return warnings
+
+
+def _window_warnings(tier: dict, keys: TenantKeys) -> list[str]:
+    found = []
+    this_month = keys.today.year * 12 + keys.today.month - 1
+    for path, condition in _conditions(tier.get("rule"), "rule"):
+        if "metric" not in condition:
+            continue
+        first = keys.first_month.get(condition["metric"])
+        if first is None:
+            found.append(f"tier {tier['key']}: {path}: {condition['metric']} has no values yet")
+            continue
+        held = this_month - (first.year * 12 + first.month - 1)
+        if condition["window"] > held:
+            found.append(
+                f"tier {tier['key']}: {path}.window: {condition['window']} months, but "
+                f"{condition['metric']} has values only since {first:%Y-%m} "
+                f"({held} complete month{'s' if held != 1 else ''})"
+            )
+    return found
+
+
+def _must_hold(rule) -> dict[tuple, Decimal]:
+    """The ≥/> thresholds a tier's rule requires outright (alone or directly under `all`)."""
+    if not isinstance(rule, dict):
+        return {}
+    parts = rule["all"] if "all" in rule else [rule]
+    required = {}
+    for part in parts:
+        if "metric" in part and part.get("op") in (">=", ">"):
+            key = ("metric", part["metric"], part["agg"], part["window"], part["op"])
+            required[key] = Decimal(str(part["value"]))
+        elif "certification" in part:
+            required[("certification", part["certification"])] = Decimal(part["min"])
+    return required
+
+
+def _describe(key: tuple, value: Decimal) -> str:
+    if key[0] == "certification":
+        return f"{value} people certified {key[1]}"
+    _, metric, agg, window, op = key
+    return f"{agg} of {metric} over {window} months {op} {value}"
+
+
+def _easier_higher_tier_warnings(tiers: list[dict]) -> list[str]:
+    ranked = sorted(tiers, key=lambda tier: tier["rank"])
+    found = []
+    for lower, higher in zip(ranked, ranked[1:], strict=False):
+        asked_lower, asked_higher = _must_hold(lower.get("rule")), _must_hold(higher.get("rule"))
+        for key in sorted(asked_lower.keys() & asked_higher.keys(), key=str):
+            if asked_higher[key] < asked_lower[key]:
+                found.append(
+                    f"tier {higher['key']} asks for less than the lower tier {lower['key']}: "
+                    f"{_describe(key, asked_higher[key])} against "
+                    f"{_describe(key, asked_lower[key])}"
+                )
+    return found
