@@ -9,6 +9,7 @@ value. What is legal but probably not meant (a higher tier easier to reach than 
 """
 
 import datetime
+import itertools
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -223,7 +224,7 @@ def _must_hold(rule) -> dict[tuple, Decimal]:
     """The ≥/> thresholds a tier's rule requires outright (alone or directly under `all`)."""
     if not isinstance(rule, dict):
         return {}
-    parts = rule["all"] if "all" in rule else [rule]
+    parts = rule.get("all", [rule])
     required = {}
     for part in parts:
         if "metric" in part and part.get("op") in (">=", ">"):
@@ -244,7 +245,7 @@ def _describe(key: tuple, value: Decimal) -> str:
 def _easier_higher_tier_warnings(tiers: list[dict]) -> list[str]:
     ranked = sorted(tiers, key=lambda tier: tier["rank"])
     found = []
-    for lower, higher in zip(ranked, ranked[1:], strict=False):
+    for lower, higher in itertools.pairwise(ranked):
         asked_lower, asked_higher = _must_hold(lower.get("rule")), _must_hold(higher.get("rule"))
         for key in sorted(asked_lower.keys() & asked_higher.keys(), key=str):
             if asked_higher[key] < asked_lower[key]:

@@ -9,7 +9,7 @@ from django.db.models.deletion import ProtectedError
 from metrics.models import Metric, MetricValue
 from training.models import Certification
 
-from .engine import RuleError, parse_rule, rule_to_json
+from .engine import parse_rule, rule_to_json
 from .models import Benefit, CriteriaVersion, Placement, Program, Tier
 from .program_file import ProgramFileError, TenantKeys, program_file_check
 
