@@ -108,9 +108,14 @@ class Placement(TenantOwnedModel):
     evaluated_on = models.DateField(null=True, blank=True)
     version = models.PositiveIntegerField(null=True, blank=True)
     explanation = models.JSONField(default=dict, blank=True)
-    # The standing before the evaluation of `evaluated_on`, so that running that date again
-    # starts from the same place: {"tier": id or None, "at_risk_since": "YYYY-MM-DD" or None}.
+    # The placement before the evaluation of `evaluated_on`, so that running that date again
+    # starts from the same place, and undoing it restores it: {"tier": id or None,
+    # "at_risk_since", "qualified_tier", "evaluated_on", "version", "explanation"}; empty once
+    # that evaluation was undone.
     before_evaluation = models.JSONField(default=dict, blank=True)
+    # The standing when the current override was set, which clearing it restores:
+    # {"tier": id or None, "at_risk_since": "YYYY-MM-DD" or None}.
+    before_override = models.JSONField(default=dict, blank=True)
 
     def __str__(self):
         return f"{self.partner}: {self.tier or 'no tier'}"
@@ -136,7 +141,9 @@ class ChangeReason(models.TextChoices):
     DEMOTION = "demotion", "Demotion"
     GRACE_EXPIRY = "grace_expiry", "Grace period ended"
     OVERRIDE = "override", "Override"
+    OVERRIDE_CLEARED = "override_cleared", "Override cleared"
     AT_RISK = "at_risk", "At risk"
+    UNDONE = "undone", "Run undone"
 
 
 class PlacementChange(TenantOwnedModel):
@@ -153,12 +160,15 @@ class PlacementChange(TenantOwnedModel):
         null=True, blank=True, help_text="For at-risk: the grace end."
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # Set once, when the run that wrote this entry is undone; the undo itself is a new entry.
+    undone_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-on", "-pk"]
         constraints = [
             models.UniqueConstraint(
                 fields=["partner", "on", "from_tier", "to_tier", "reason"],
+                condition=models.Q(undone_at__isnull=True) & ~models.Q(reason="undone"),
                 name="placement_change_once",
                 nulls_distinct=False,
             )
@@ -202,6 +212,10 @@ class RecalculationRun(TenantOwnedModel, TrackedJob):
     finished_at = models.DateTimeField(null=True, blank=True)
     summary = models.JSONField(default=dict, blank=True)
     message = models.TextField(blank=True)
+    undone_at = models.DateTimeField(null=True, blank=True)
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         ordering = ["-started_at", "-pk"]

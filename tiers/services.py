@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from partnerhub.jobs import job_claim, job_heartbeat
@@ -173,8 +174,11 @@ def _evaluate_program(program, as_of, *, write, progress, proposed=None) -> RunS
             "partner_id",
             "program_id",
             "tier_id",
+            "qualified_tier_id",
             "at_risk_since",
             "evaluated_on",
+            "version",
+            "explanation",
             "before_evaluation",
             "override_tier_id",
             "override_until",
@@ -308,8 +312,8 @@ def _write_placements(to_create: list[Placement], to_update: list[Placement]) ->
                 )
         updated = ", ".join(f"{c} = excluded.{c}" for c in columns[2:])
         cursor.execute(
-            f"INSERT INTO tiers_placement ({', '.join(columns)}, override_reason) "  # noqa: S608
-            f"SELECT {', '.join(columns)}, '' FROM placement_rows "
+            f"INSERT INTO tiers_placement ({', '.join(columns)}, override_reason, before_override) "  # noqa: S608
+            f"SELECT {', '.join(columns)}, '', '{{}}'::jsonb FROM placement_rows "
             f"ON CONFLICT (partner_id) DO UPDATE SET {updated}"
         )
         cursor.execute("DROP TABLE placement_rows")
@@ -352,6 +356,10 @@ def _apply(placement, program, as_of, standing, move, qualified, decisions, tier
         placement.before_evaluation = {
             "tier": before_tier.pk if before_tier else None,
             "at_risk_since": standing.at_risk_since.isoformat() if standing.at_risk_since else None,
+            "qualified_tier": placement.qualified_tier_id,
+            "evaluated_on": placement.evaluated_on.isoformat() if placement.evaluated_on else None,
+            "version": placement.version,
+            "explanation": placement.explanation or {},
         }
     new_tier = tier_by_key.get(move.standing.tier)
     placement.program = program
@@ -520,6 +528,119 @@ def _run_outcome(run, attempt, progress, notify) -> Exception | None:
     return None
 
 
+# --- undo ------------------------------------------------------------------------------------
+
+RUN_REASONS = [
+    ChangeReason.PLACED,
+    ChangeReason.PROMOTION,
+    ChangeReason.DEMOTION,
+    ChangeReason.GRACE_EXPIRY,
+    ChangeReason.AT_RISK,
+]
+
+
+def undoable_run(program: Program) -> RecalculationRun | None:
+    """The run an admin may undo: the latest done one, of the program's last evaluated date,
+    not undone yet. Undo goes back one evaluation, once."""
+    run = (
+        RecalculationRun.objects.filter(
+            program=program, status=RunStatus.DONE, undone_at__isnull=True
+        )
+        .order_by("-as_of", "-pk")
+        .first()
+    )
+    if run is None or run.as_of != program.last_evaluated_on:
+        return None
+    if Placement.objects.filter(program=program, evaluated_on=run.as_of, before_evaluation={}):
+        return None  # that date's evaluation was undone already
+    return run
+
+
+def recalculation_undo(*, program: Program, by=None) -> RecalculationRun:
+    """Put every partner back where it stood before the latest run, and say so in the history.
+
+    The history stays append-only: the run's entries are marked undone (once) and each gets a
+    reverse entry. Refused (RecalculationRefused) when there is nothing to undo.
+    """
+    with transaction.atomic():
+        _lock_program_run(program)
+        program = Program.objects.select_for_update().get(pk=program.pk)
+        run = undoable_run(program)
+        if run is None:
+            raise RecalculationRefused(
+                f"{program.name} has no run to undo: only the latest evaluation can be undone, "
+                "once."
+            )
+        now = timezone.now()
+        _history_undo(program, run.as_of, now)
+        _placements_restore(program, run.as_of)
+        program.last_evaluated_on = Placement.objects.filter(program=program).aggregate(
+            last=Max("evaluated_on")
+        )["last"]
+        program.save(update_fields=["last_evaluated_on"])
+        RecalculationRun.objects.filter(pk=run.pk).update(undone_at=now, undone_by=by)
+        run.refresh_from_db()
+    return run
+
+
+def _history_undo(program: Program, as_of: datetime.date, now) -> None:
+    entries = PlacementChange.objects.filter(
+        program=program, on=as_of, reason__in=RUN_REASONS, undone_at__isnull=True
+    )
+    PlacementChange.objects.bulk_create(
+        PlacementChange(
+            tenant_id=entry.tenant_id,
+            partner_id=entry.partner_id,
+            program=program,
+            from_tier_id=entry.to_tier_id,
+            to_tier_id=entry.from_tier_id,
+            on=as_of,
+            reason=ChangeReason.UNDONE,
+            version=entry.version,
+        )
+        for entry in entries
+    )
+    entries.update(undone_at=now)
+
+
+def _placements_restore(program: Program, as_of: datetime.date) -> None:
+    placements = Placement.objects.filter(program=program, evaluated_on=as_of).exclude(
+        before_evaluation={}
+    )
+    if connection.vendor == "postgresql":
+        before = "tiers_placement.before_evaluation"
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE tiers_placement SET "  # noqa: S608 - constant SQL
+                f"tier_id = ({before} ->> 'tier')::bigint, "
+                f"at_risk_since = ({before} ->> 'at_risk_since')::date, "
+                f"qualified_tier_id = ({before} ->> 'qualified_tier')::bigint, "
+                f"evaluated_on = ({before} ->> 'evaluated_on')::date, "
+                f"version = ({before} ->> 'version')::integer, "
+                f"explanation = COALESCE({before} -> 'explanation', '{{}}'::jsonb), "
+                "before_evaluation = '{}'::jsonb "
+                "WHERE program_id = %s AND evaluated_on = %s AND before_evaluation <> '{}'::jsonb",
+                [program.pk, as_of],
+            )
+        return
+    restored = []
+    for placement in placements:
+        before = placement.before_evaluation
+        placement.tier_id = before.get("tier")
+        placement.at_risk_since = _date(before.get("at_risk_since"))
+        placement.qualified_tier_id = before.get("qualified_tier")
+        placement.evaluated_on = _date(before.get("evaluated_on"))
+        placement.version = before.get("version")
+        placement.explanation = before.get("explanation") or {}
+        placement.before_evaluation = {}
+        restored.append(placement)
+    Placement.objects.bulk_update(restored, [*PLACEMENT_FIELDS, "version"], batch_size=1_000)
+
+
+def _date(text: str | None) -> datetime.date | None:
+    return datetime.date.fromisoformat(text) if text else None
+
+
 # --- overrides -------------------------------------------------------------------------------
 
 
@@ -543,6 +664,13 @@ def placement_override(
     )
     program = partner.program
     previous = placement.tier
+    if not placement.override_tier_id:  # a changed override keeps the standing before the first
+        placement.before_override = {
+            "tier": placement.tier_id,
+            "at_risk_since": placement.at_risk_since.isoformat()
+            if placement.at_risk_since
+            else None,
+        }
     placement.override_tier, placement.override_until = tier, until
     placement.override_reason, placement.override_by = reason.strip(), by
     placement.tier, placement.at_risk_since, placement.program = tier, None, program
@@ -561,8 +689,40 @@ def placement_override(
     return placement
 
 
-def placement_override_clear(*, partner: Partner) -> None:
-    """End an override now; the next evaluation applies the rules again."""
-    Placement.objects.filter(partner=partner).update(
-        override_tier=None, override_until=None, override_reason="", override_by=None
+class NoOverride(ValueError):
+    pass
+
+
+@transaction.atomic
+def placement_override_clear(*, partner: Partner, today: datetime.date) -> Placement:
+    """Take back an override set by mistake: the partner returns to the tier and at-risk date
+    it had before the override, and the history says so. (An override that simply runs out is
+    not cleared: from its end date the rules apply from the overridden tier.)"""
+    placement = (
+        Placement.objects.select_for_update()
+        .filter(partner=partner, override_tier__isnull=False, override_until__gt=today)
+        .first()
     )
+    if placement is None:
+        raise NoOverride(f"{partner.name} has no override to end.")
+    held = placement.tier
+    before = placement.before_override or {}
+    placement.tier_id = before.get("tier")
+    placement.at_risk_since = _date(before.get("at_risk_since"))
+    placement.override_tier = placement.override_until = placement.override_by = None
+    placement.override_reason = ""
+    placement.before_override = {}
+    placement.save()
+    if placement.tier_id != getattr(held, "pk", None):
+        PlacementChange.objects.get_or_create(
+            tenant_id=partner.tenant_id,
+            partner=partner,
+            program_id=placement.program_id,
+            from_tier=held,
+            to_tier_id=placement.tier_id,
+            on=today,
+            reason=ChangeReason.OVERRIDE_CLEARED,
+            undone_at=None,
+            defaults={"version": placement.program.version},
+        )
+    return placement

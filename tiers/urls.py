@@ -16,6 +16,7 @@ urlpatterns = [
         name="tier_benefits_edit",
     ),
     path("tiers/programs/<int:program_pk>/run/", views.program_run, name="program_run"),
+    path("tiers/programs/<int:program_pk>/undo/", views.program_undo, name="program_undo"),
     path("tiers/runs/<int:run_pk>/", views.run_status, name="run_status"),
     path("partners/<int:partner_pk>/override/", views.partner_override, name="partner_override"),
 ]

@@ -30,6 +30,7 @@ from .selectors import (
     active_overrides,
     movement_counts,
     movements,
+    placement_for_partner,
     tier_distribution,
 )
 from .tasks import run_progress_key
@@ -61,7 +62,8 @@ def tiers_dashboard(request):
         "counts": _movement_totals(movement_counts(program=program, first=first, last=last)),
         "movements": movements(program=program, first=first, last=last)[:100],
         "overrides": active_overrides(program, today),
-        "runs": RecalculationRun.objects.filter(program=program)[:5],
+        "runs": RecalculationRun.objects.filter(program=program).select_related("started_by")[:5],
+        "undoable": services.undoable_run(program),
     }
     return render(request, "tiers/dashboard.html", context)
 
@@ -203,6 +205,28 @@ def program_run(request, program_pk: int):
     return redirect(f"{dashboard}?program={program.pk}")
 
 
+@admin_only
+@require_http_methods(["GET", "POST"])
+def program_undo(request, program_pk: int):
+    """GET asks for confirmation, naming the run; POST undoes it."""
+    program = object_or_404(Program.objects.all(), program_pk)
+    dashboard = reverse("tiers_dashboard", kwargs={"tenant_slug": request.tenant.slug})
+    dashboard = f"{dashboard}?program={program.pk}"
+    if request.method == "GET":
+        run = services.undoable_run(program)
+        context = {"program": program, "run": run, "dashboard": dashboard}
+        return render(request, "tiers/undo_confirm.html", context)
+    try:
+        run = services.recalculation_undo(program=program, by=request.user)
+    except services.RecalculationRefused as refused:
+        messages.error(request, str(refused))
+    else:
+        messages.success(
+            request, f"The run of {run.as_of:%d %B %Y} is undone; every partner is back."
+        )
+    return redirect(dashboard)
+
+
 @staff_only
 def run_status(request, run_pk: int):
     run = object_or_404(RecalculationRun.objects.select_related("program", "started_by"), run_pk)
@@ -220,8 +244,15 @@ def partner_override(request, partner_pk: int):
     tiers = Tier.objects.filter(program_id=partner.program_id).order_by("-rank")
     form = OverrideForm(request.POST or None, tiers=tiers)
     if request.method == "POST" and request.POST.get("action") == "clear":
-        services.placement_override_clear(partner=partner)
-        messages.success(request, f"The override of {partner.name} ended.")
+        try:
+            placement = services.placement_override_clear(
+                partner=partner, today=request.tenant.local_today()
+            )
+        except services.NoOverride as error:
+            messages.error(request, str(error))
+        else:
+            back = placement.tier.name if placement.tier else "no tier"
+            messages.success(request, f"The override of {partner.name} ended: back at {back}.")
         return redirect("partner_detail", tenant_slug=request.tenant.slug, partner_pk=partner.pk)
     if request.method == "POST" and form.is_valid():
         try:
@@ -240,7 +271,19 @@ def partner_override(request, partner_pk: int):
             return redirect(
                 "partner_detail", tenant_slug=request.tenant.slug, partner_pk=partner.pk
             )
-    return render(request, "tiers/override.html", {"partner": partner, "form": form})
+    placement = placement_for_partner(partner.pk)
+    restores_to = None
+    if placement and placement.before_override.get("tier"):
+        restores_to = tiers.filter(pk=placement.before_override["tier"]).first()
+    context = {
+        "partner": partner,
+        "form": form,
+        "placement": placement,
+        "today": request.tenant.local_today(),
+        "restores_to": restores_to,
+        "grace_days": partner.program.grace_days,
+    }
+    return render(request, "tiers/override.html", context)
 
 
 @admin_only

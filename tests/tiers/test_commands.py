@@ -196,8 +196,29 @@ def test_override_tier_and_clear(acme, tmp_path):
         command(*args, "--tier", "platinum", "--until", "2099-01-01", "--reason", "x")
     with pytest.raises(CommandError, match="--tier, --until and --reason are required"):
         command(*args, "--tier", "gold")
-    assert "cleared" in command(*args, "--clear")
-    assert command("export_placements", "--tenant", "acme").splitlines()[3] == "P-003,gold,,,"
+    assert "Override of P-003 cleared: back at no tier." in command(*args, "--clear")
+    assert command("export_placements", "--tenant", "acme").splitlines()[3] == "P-003,,,,", (
+        "clearing is for mistakes: the partner is back where it stood before the override"
+    )
+    with pytest.raises(CommandError, match="has no override to end"):
+        command(*args, "--clear")
+
+
+def test_undo_recalculation_goes_back_one_run(acme, tmp_path):
+    command("load_program", "--tenant", "acme", str(write(tmp_path, PROGRAM)))
+    with scope(tenant=acme.tenant):
+        Partner.objects.update(program=Program.objects.get())
+    command("recalculate_tiers", "--tenant", "acme", "--as-of", "2026-11-22")
+    assert "P-002,registered" in command("export_placements", "--tenant", "acme")
+    out = command("undo_recalculation", "--tenant", "acme", "--program", "resell")
+    assert out == "The run of resell on 2026-11-22 is undone; placements are as of no evaluation.\n"
+    assert command("export_placements", "--tenant", "acme").splitlines()[1:] == [
+        "P-001,,,,",
+        "P-002,,,,",
+        "P-003,,,,",
+    ]
+    with pytest.raises(CommandError, match="no run to undo"):
+        command("undo_recalculation", "--tenant", "acme", "--program", "resell")
 
 
 def test_tier_changes_notify_partner_users_and_the_account_manager_once(

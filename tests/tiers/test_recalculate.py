@@ -222,3 +222,76 @@ def test_a_real_run_after_today_is_refused_but_a_dry_run_looks_at_any_date(progr
     assert run(program, on=D(2026, 1, 1), dry_run=True).evaluated == 3, "earlier dates too"
     with pytest.raises(RecalculationRefused, match="before this program's last evaluation"):
         run(program, on=D(2026, 1, 1))
+
+
+def test_undo_puts_every_partner_back_and_keeps_the_history_append_only(program, time_machine):
+    from tiers.models import PlacementChange, RecalculationRun
+    from tiers.services import recalculation_create, recalculation_run, recalculation_undo
+
+    time_machine.move_to(LATER_TODAY)
+    load(program, grace_days=30)
+    gold_facts(program)
+
+    def nightly(on):
+        with scope(tenant=program.tenant):
+            found = Program.objects.get()
+            return recalculation_run(run=recalculation_create(program=found, as_of=on))
+
+    nightly(D(2026, 11, 1))
+    standing_before = tiers_now(program)
+    with scope(tenant=program.tenant):
+        explanation_before = Placement.objects.get(partner__ref="P-001").explanation
+    history_before = history(program)
+    second = nightly(D(2027, 1, 1))  # P-001 falls short of Gold: at risk
+    assert tiers_now(program)["P-001"] == ("gold", D(2027, 1, 1))
+
+    with scope(tenant=program.tenant):
+        undone = recalculation_undo(program=Program.objects.get())
+        assert undone.pk == second.pk and undone.undone_at is not None
+        assert Program.objects.get().last_evaluated_on == D(2026, 11, 1)
+        assert Placement.objects.get(partner__ref="P-001").explanation == explanation_before
+        at_risk = PlacementChange.objects.get(reason="at_risk")
+        assert at_risk.undone_at is not None, "the run's entry is marked, not deleted"
+        reverse = PlacementChange.objects.get(reason="undone")
+        assert (reverse.partner.ref, reverse.from_tier.key, reverse.to_tier.key) == (
+            "P-001",
+            "gold",
+            "gold",
+        )
+        assert RecalculationRun.objects.filter(undone_at__isnull=False).count() == 1
+    assert tiers_now(program) == standing_before
+    assert len(history(program)) == len(history_before) + 2
+
+    with scope(tenant=program.tenant), pytest.raises(RecalculationRefused, match="no run to undo"):
+        recalculation_undo(program=Program.objects.get())  # once
+    nightly(D(2027, 1, 1))  # the date runs again as if never run
+    assert tiers_now(program)["P-001"] == ("gold", D(2027, 1, 1))
+
+
+def test_clearing_an_override_restores_the_tier_and_risk_it_had(program, time_machine):
+    from partners.models import Partner
+    from tiers.models import PlacementChange, Tier
+    from tiers.services import NoOverride, placement_override_clear
+
+    time_machine.move_to(LATER_TODAY)
+    load(program, grace_days=30)
+    gold_facts(program)
+    run(program, on=D(2026, 11, 1))
+    run(program, on=D(2027, 1, 1))
+    assert tiers_now(program)["P-001"] == ("gold", D(2027, 1, 1))
+    with scope(tenant=program.tenant):
+        partner = Partner.objects.get(ref="P-001")
+        placement_override(
+            partner=partner,
+            tier=Tier.objects.get(key="silver"),
+            until=D(2027, 9, 1),
+            reason="typo",
+            by=None,
+            today=D(2027, 6, 15),
+        )
+        placement_override_clear(partner=partner, today=D(2027, 6, 15))
+        cleared = PlacementChange.objects.get(reason="override_cleared")
+        assert (cleared.from_tier.key, cleared.to_tier.key) == ("silver", "gold")
+        with pytest.raises(NoOverride, match="has no override to end"):
+            placement_override_clear(partner=partner, today=D(2027, 6, 15))
+    assert tiers_now(program)["P-001"] == ("gold", D(2027, 1, 1)), "back where it stood"

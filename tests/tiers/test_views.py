@@ -370,3 +370,56 @@ def test_an_admin_edits_a_tiers_benefits_and_partners_see_them(silver_partner):
     assert "Quarterly business review" in home and "15 %" in home
     bad = client.post(url, {**data, "benefits-1-kind": "cashback"}).content.decode()
     assert "Benefit 2: Select a valid choice. cashback is not one of the available choices." in bad
+
+
+def test_the_override_page_says_what_happens_when_it_ends_and_what_ending_it_does(
+    silver_partner,
+):
+    client = silver_partner.client_for(silver_partner.manager)
+    with scope(tenant=silver_partner.tenant):
+        partner = silver_partner.partners["P-001"]
+        gold = Program.objects.get().tiers.get(key="gold")
+    url = f"/o/acme/partners/{partner.pk}/override/"
+    nothing = client.post(url, {"action": "clear"}, follow=True).content.decode()
+    assert "Acme P-001 has no override to end." in nothing
+    assert "override of Acme P-001 ended" not in nothing
+
+    page = client.get(url).content.decode()
+    assert "it moves at once to the tier it qualifies for" in page
+    client.post(url, {"action": "set", "tier": gold.pk, "until": "2099-01-01", "reason": "Launch"})
+    page = client.get(url).content.decode()
+    assert "Held at <strong>Gold</strong> until 1 January 2099" in page
+    assert "goes back to Silver, where it stood before the override" in page
+    ended = client.post(url, {"action": "clear"}, follow=True).content.decode()
+    assert "The override of Acme P-001 ended: back at Silver." in ended
+
+
+def test_an_admin_undoes_the_latest_run_from_the_dashboard(silver_partner):
+    from tiers.models import RecalculationRun
+    from tiers.services import recalculation_create, recalculation_run
+
+    with scope(tenant=silver_partner.tenant):
+        program = Program.objects.get()
+        set_values(silver_partner, "P-002", "revenue", {"2026-10": "130000"})
+        recalculation_run(run=recalculation_create(program=program, as_of=TODAY.replace(day=23)))
+    assert tiers_of(silver_partner)["P-002"] == "silver"
+    client = silver_partner.client_for(silver_partner.admin)
+    dashboard = client.get("/o/acme/tiers/").content.decode()
+    assert "Undo the run of 23 Nov…" in dashboard
+    confirm = client.get(f"/o/acme/tiers/programs/{program.pk}/undo/").content.decode()
+    assert "evaluated 3 partners" in confirm
+    done = client.post(f"/o/acme/tiers/programs/{program.pk}/undo/", follow=True).content.decode()
+    assert "The run of 23 November 2026 is undone; every partner is back." in done
+    assert tiers_of(silver_partner)["P-002"] == "registered"
+    with scope(tenant=silver_partner.tenant):
+        assert RecalculationRun.objects.get().undone_at is not None
+    manager = silver_partner.client_for(silver_partner.manager)
+    assert manager.post(f"/o/acme/tiers/programs/{program.pk}/undo/").status_code == 403
+
+
+def tiers_of(world) -> dict[str, str | None]:
+    with scope(tenant=world.tenant):
+        return {
+            p.partner.ref: p.tier.key if p.tier else None
+            for p in Placement.objects.select_related("partner", "tier")
+        }

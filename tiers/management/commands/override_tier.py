@@ -5,7 +5,7 @@ from django.core.management.base import CommandError
 from partnerhub.tenancy.management.tenant_command import TenantCommand
 from partners.models import Partner
 from tiers.models import Tier
-from tiers.services import placement_override, placement_override_clear
+from tiers.services import NoOverride, placement_override, placement_override_clear
 
 
 class Command(TenantCommand):
@@ -24,8 +24,12 @@ class Command(TenantCommand):
         if found is None:
             raise CommandError(f"No partner “{partner}” in {tenant.slug}.")
         if clear:
-            placement_override_clear(partner=found)
-            self.stdout.write(f"Override of {partner} cleared.")
+            try:
+                placement = placement_override_clear(partner=found, today=tenant.local_today())
+            except NoOverride as error:
+                raise CommandError(str(error)) from None
+            tier_name = placement.tier.name if placement.tier else "no tier"
+            self.stdout.write(f"Override of {partner} cleared: back at {tier_name}.")
             return
         if not (tier and until and reason):
             raise CommandError("--tier, --until and --reason are required (or --clear).")
