@@ -19,7 +19,7 @@ from django.core.files.storage import default_storage
 from django.db import connection, transaction
 from django.utils import timezone
 
-from partnerhub.csvfiles import FileRejected, ProblemReport, formula_unescaped
+from partnerhub.csvfiles import FileRejected, ProblemReport, formula_unescaped, unknown_text
 from partnerhub.jobs import job_claim, job_heartbeat
 from partnerhub.queue import enqueue_on_commit
 from partnerhub.tenancy.models import Tenant
@@ -65,7 +65,9 @@ def metric_values_import(
 
     with transaction.atomic():
         _create_staging_table()
-        rows = _load_staging(_checked_rows(table.rows, columns, report, table.line_count, progress))
+        open_month = tenant.local_today().strftime("%Y-%m")
+        checked = _checked_rows(table.rows, columns, report, table.line_count, progress, open_month)
+        rows = _load_staging(checked)
         _analyze_staging()
         if rows == 0 and not report:
             report.add(None, "the file has a header but no rows")
@@ -86,6 +88,7 @@ def _checked_rows(
     report: ProblemReport,
     line_count: int,
     progress: Progress,
+    open_month: str,
 ) -> Iterator[tuple]:
     """Check each row's own format; yield (line, partner_ref, metric, period, value) for the
     rows whose keys can be checked against the database (their period/value may be None)."""
@@ -110,7 +113,10 @@ def _checked_rows(
         elif len(metric) > MAX_KEY_CHARS:
             report.add(line, f"metric is longer than {MAX_KEY_CHARS} characters")
             keys_ok = False
-        if PERIOD.fullmatch(period):
+        if PERIOD.fullmatch(period) and period >= open_month:
+            report.add(line, f"{period} has not ended: a month is imported once it is over")
+            period = None
+        elif PERIOD.fullmatch(period):
             period = period + "-01"
         else:
             report.add(line, _period_problem(period))
@@ -226,22 +232,30 @@ def _fetch_problems(sql: str, params: list, report: ProblemReport, describe) -> 
 
 
 def _report_unknown_keys(tenant: Tenant, report: ProblemReport) -> None:
-    _fetch_problems(
-        "SELECT s.line, s.partner_ref, COUNT(*) OVER () FROM metric_import_rows s "
-        "LEFT JOIN partners_partner p ON p.tenant_id = %s AND p.ref = s.partner_ref "
-        "WHERE p.id IS NULL",
-        [tenant.pk],
-        report,
-        lambda ref: f"unknown partner_ref “{ref[:60]}”",
-    )
-    _fetch_problems(
-        "SELECT s.line, s.metric, COUNT(*) OVER () FROM metric_import_rows s "
-        "LEFT JOIN metrics_metric m ON m.tenant_id = %s AND m.key = s.metric "
-        "WHERE m.id IS NULL",
-        [tenant.pk],
-        report,
-        lambda key: f"unknown metric “{key[:60]}”",
-    )
+    """Name every unknown partner_ref and metric; one that differs only by case says so."""
+    for column, table, key, name in (
+        ("partner_ref", "partners_partner", "ref", "partner_ref"),
+        ("metric", "metrics_metric", "key", "metric"),
+    ):
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT s.line, s.{column}, COUNT(*) OVER () FROM metric_import_rows s "  # noqa: S608 - constant SQL
+                f"LEFT JOIN {table} k ON k.tenant_id = %s AND k.{key} = s.{column} "
+                "WHERE k.id IS NULL ORDER BY 1 LIMIT %s",
+                [tenant.pk, report.cap],
+            )
+            found = cursor.fetchall()
+            if not found:
+                continue
+            cursor.execute(
+                f"SELECT lower({key}), {key} FROM {table} "  # noqa: S608 - constant SQL
+                f"WHERE tenant_id = %s AND lower({key}) = ANY(%s)",
+                [tenant.pk, sorted({value.lower() for _, value, _ in found})],
+            )
+            by_case = dict(cursor.fetchall())
+        for line, value, _ in found:
+            report.add(line, unknown_text(name, value, by_case))
+        report.count_more(found[0][-1] - len(found))
 
 
 def _report_repeated_keys(report: ProblemReport) -> None:

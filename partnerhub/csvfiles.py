@@ -8,7 +8,9 @@ are: UTF-8 with or without a byte-order mark, CRLF line ends, quoted fields.
 import bisect
 import codecs
 import csv
+import datetime
 import io
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import BinaryIO
@@ -166,12 +168,26 @@ def read_csv(
     return header, records()
 
 
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def date_from_iso(text: str) -> datetime.date:
+    """A date written YYYY-MM-DD; ValueError says whether the form or the date is wrong."""
+    if not ISO_DATE.fullmatch(text):
+        raise ValueError(f"“{text[:40]}” is not a date written YYYY-MM-DD")
+    try:
+        return datetime.date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"“{text}” is not a real date") from None
+
+
 def parse_csv(
     data: bytes,
     *,
     required: Sequence[str],
     optional: Sequence[str] = (),
     report: ProblemReport,
+    empty_is_ok: bool = False,
 ) -> tuple[list[str], list[CsvRow]]:
     """Return the header's column names and the rows, as text keyed by column.
 
@@ -190,7 +206,7 @@ def parse_csv(
         for line, cells in records
         if _fields_fit(cells, header=header, line=line, report=report)
     ]
-    if not rows and not report:
+    if not rows and not report and not empty_is_ok:
         report.add(None, "the file has a header but no rows")
     return header, rows
 
@@ -226,6 +242,14 @@ def _fields_fit(cells: list[str], *, header: list[str], line: int, report: Probl
             report.add(line, f"{name} is longer than {MAX_FIELD_CHARS:,} characters")
             return False
     return True
+
+
+def unknown_text(name: str, value: str, by_lower_case: dict[str, str]) -> str:
+    """“unknown partner_ref “c-0001” (did you mean “C-0001”?)”: references match exactly, and
+    one that differs only by case says so."""
+    guess = by_lower_case.get(value.lower())
+    hint = f" (did you mean “{guess}”?)" if guess else ""
+    return f"unknown {name} “{value[:60]}”{hint}"
 
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")

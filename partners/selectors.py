@@ -1,6 +1,7 @@
 from dataclasses import dataclass
 
 from django.db.models import Count, Q, QuerySet
+from django.db.models.functions import Lower
 from django.http import Http404
 
 from partnerhub.tenancy.models import Membership, Role
@@ -92,3 +93,12 @@ def tier_choices():
     from tiers.models import Tier
 
     return Tier.objects.select_related("program").order_by("program__name", "-rank")
+
+
+def partner_refs_by_case(refs) -> dict[str, str]:
+    """{lower-cased ref: the partner's real ref} for refs that match one only by case."""
+    lowered = {ref.lower() for ref in refs if ref}
+    if not lowered:
+        return {}
+    found = Partner.objects.annotate(lower_ref=Lower("ref")).filter(lower_ref__in=lowered)
+    return dict(found.values_list("lower_ref", "ref"))

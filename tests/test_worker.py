@@ -52,7 +52,7 @@ def test_an_uploaded_metric_file_is_imported_by_the_worker(acme, redis_worker):
     with scope(tenant=acme.tenant):
         Metric.objects.create(tenant=acme.tenant, key="revenue", name="Revenue")
     rows = "".join(
-        f"P-00{1 + n % 3},revenue,{2020 + n // 12}-{n % 12 + 1:02d},{n}.5\n" for n in range(600)
+        f"P-00{1 + n % 3},revenue,{1950 + n // 12}-{n % 12 + 1:02d},{n}.5\n" for n in range(600)
     )
     upload = SimpleUploadedFile("big.csv", ("partner_ref,metric,period,value\n" + rows).encode())
     with scope(tenant=acme.tenant):

@@ -1,5 +1,4 @@
 import datetime
-import re
 from dataclasses import dataclass
 
 import nh3
@@ -12,9 +11,16 @@ from django.template.loader import render_to_string
 from django_scopes import scope
 
 from partnerhub.accounts.models import User
-from partnerhub.csvfiles import FileRejected, ProblemReport, parse_csv
+from partnerhub.csvfiles import (
+    FileRejected,
+    ProblemReport,
+    date_from_iso,
+    parse_csv,
+    unknown_text,
+)
 from partnerhub.tenancy.models import Membership, Tenant
 from partners.models import Partner
+from partners.selectors import partner_refs_by_case
 
 from .models import (
     AwardSource,
@@ -195,23 +201,20 @@ def certifications_grant(
 
 @dataclass(frozen=True)
 class AwardImportResult:
+    rows: int
     created: int
     updated: int
     unchanged: int
 
 
 CERTIFICATION_CSV_COLUMNS = ("partner_ref", "email", "certification", "earned_on", "expires_on")
-ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def _iso_date(text: str, name: str, line: int, report: ProblemReport) -> datetime.date | None:
-    if not ISO_DATE.fullmatch(text):
-        report.add(line, f"{name} “{text[:40]}” is not a date written YYYY-MM-DD")
-        return None
     try:
-        return datetime.date.fromisoformat(text)
-    except ValueError:
-        report.add(line, f"{name} “{text}” is not a real date")
+        return date_from_iso(text)
+    except ValueError as error:
+        report.add(line, f"{name} {error}")
         return None
 
 
@@ -219,12 +222,11 @@ def certification_import_csv(*, tenant: Tenant, data: bytes) -> AwardImportResul
     """Import awards from an outside LMS: one row is one award, identified by partner, e-mail,
     certification and earned_on; importing it again updates its expiry. All or nothing."""
     report = ProblemReport()
-    _, rows = parse_csv(data, required=CERTIFICATION_CSV_COLUMNS, report=report)
+    _, rows = parse_csv(data, required=CERTIFICATION_CSV_COLUMNS, report=report, empty_is_ok=True)
+    refs = {r.values["partner_ref"] for r in rows}
     with scope(tenant=tenant):
-        partners = {
-            p.ref: p
-            for p in Partner.objects.filter(ref__in={r.values["partner_ref"] for r in rows})
-        }
+        partners = {p.ref: p for p in Partner.objects.filter(ref__in=refs)}
+        ref_spelled = partner_refs_by_case(refs - partners.keys())
         certifications = {c.key: c for c in Certification.objects.all()}
     awards: dict[tuple, tuple[int, dict]] = {}
     for row in rows:
@@ -234,7 +236,7 @@ def certification_import_csv(*, tenant: Tenant, data: bytes) -> AwardImportResul
         if not values["partner_ref"]:
             report.add(line, "partner_ref is missing")
         elif partner is None:
-            report.add(line, f"unknown partner_ref “{values['partner_ref'][:60]}”")
+            report.add(line, unknown_text("partner_ref", values["partner_ref"], ref_spelled))
         email = values["email"].lower()
         try:
             validate_email(email)
@@ -242,7 +244,8 @@ def certification_import_csv(*, tenant: Tenant, data: bytes) -> AwardImportResul
             report.add(line, f"email “{values['email'][:60]}” is not an e-mail address")
         certification = certifications.get(values["certification"])
         if certification is None:
-            report.add(line, f"unknown certification “{values['certification'][:60]}”")
+            by_case = {key.lower(): key for key in certifications}
+            report.add(line, unknown_text("certification", values["certification"], by_case))
         earned_on = _iso_date(values["earned_on"], "earned_on", line, report)
         expires_on = None
         if values["expires_on"]:
@@ -258,11 +261,13 @@ def certification_import_csv(*, tenant: Tenant, data: bytes) -> AwardImportResul
         awards[key] = (line, {"expires_on": expires_on})
     if report:
         raise FileRejected(report)
-    return _write_awards(tenant, awards)
+    return _write_awards(tenant, awards, rows=len(rows))
 
 
 @transaction.atomic
-def _write_awards(tenant: Tenant, awards: dict[tuple, tuple[int, dict]]) -> AwardImportResult:
+def _write_awards(
+    tenant: Tenant, awards: dict[tuple, tuple[int, dict]], *, rows: int
+) -> AwardImportResult:
     created = updated = unchanged = 0
     users = {u.email.lower(): u for u in User.objects.filter(email__in={k[1] for k in awards})}
     with scope(tenant=tenant):
@@ -293,7 +298,7 @@ def _write_awards(tenant: Tenant, awards: dict[tuple, tuple[int, dict]]) -> Awar
                 updated += 1
             else:
                 unchanged += 1
-    return AwardImportResult(created, updated, unchanged)
+    return AwardImportResult(rows, created, updated, unchanged)
 
 
 REMINDER_DAYS_BEFORE = 30

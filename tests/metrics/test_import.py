@@ -184,7 +184,7 @@ def test_the_number_of_queries_does_not_grow_with_the_file(
 ):
     small = HEADER + "P-001,revenue,2026-01,1\n"
     large = HEADER + "".join(
-        f"P-00{1 + n % 3},{('revenue', 'deals', 'csat')[n % 3]},{2000 + n // 36}-{1 + n // 3 % 12:02d},{n}\n"
+        f"P-00{1 + n % 3},{('revenue', 'deals', 'csat')[n % 3]},{1900 + n // 36}-{1 + n // 3 % 12:02d},{n}\n"
         for n in range(3_000)
     )
     with django_assert_max_num_queries(20) as small_queries:
@@ -246,4 +246,22 @@ def test_a_zip_bomb_is_refused_without_unpacking(acme_metrics, settings):
 def test_a_damaged_workbook_is_refused(acme_metrics):
     assert problems(acme_metrics, b"PK\x03\x04 not really a zip", file_name="x.xlsx") == [
         "cannot be read as an Excel workbook (.xlsx): the file is damaged"
+    ]
+
+
+def test_a_month_that_has_not_ended_is_refused_and_a_case_slip_is_named(acme_metrics):
+    this_month = acme_metrics.tenant.local_today().strftime("%Y-%m")
+    with pytest.raises(FileRejected) as rejected:
+        run_import(
+            acme_metrics,
+            HEADER
+            + f"P-001,revenue,{this_month},1\n"
+            + "P-001,revenue,2099-06,1\n"
+            + "p-001,Revenue,2026-01,1\n",
+        )
+    assert rejected.value.lines == [
+        f"line 2: {this_month} has not ended: a month is imported once it is over",
+        "line 3: 2099-06 has not ended: a month is imported once it is over",
+        "line 4: unknown metric “Revenue” (did you mean “revenue”?)",
+        "line 4: unknown partner_ref “p-001” (did you mean “P-001”?)",
     ]

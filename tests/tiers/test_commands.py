@@ -262,3 +262,18 @@ def test_suspicious_content_loads_with_a_warning_for_each_thing(acme, tmp_path):
     ]
     with scope(tenant=acme.tenant):
         assert Program.objects.get().tiers.count() == 4, "warnings do not stop the load"
+
+
+def test_commands_name_a_case_slip_and_an_impossible_date(acme, tmp_path):
+    command("load_program", "--tenant", "acme", str(write(tmp_path, PROGRAM)))
+    with scope(tenant=acme.tenant):
+        Partner.objects.update(program=Program.objects.get())
+    hold = ["override_tier", "--tenant", "acme", "--tier", "gold", "--reason", "x"]
+    with pytest.raises(
+        CommandError, match=re.escape("unknown partner_ref “p-003” (did you mean “P-003”?)")
+    ):
+        command(*hold, "--partner", "p-003", "--until", "2099-01-01")
+    with pytest.raises(CommandError, match=re.escape("--until: “2027-02-30” is not a real date")):
+        command(*hold, "--partner", "P-003", "--until", "2027-02-30")
+    with pytest.raises(CommandError, match=re.escape("--as-of: “2026-13-01” is not a real date")):
+        command("recalculate_tiers", "--tenant", "acme", "--as-of", "2026-13-01")

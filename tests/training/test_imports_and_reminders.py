@@ -1,4 +1,5 @@
 import datetime
+from io import StringIO
 
 import pytest
 from django.core import mail
@@ -129,3 +130,24 @@ def test_the_beat_task_fans_out_per_tenant_on_each_tenants_date(certs, globex):
     send_expiry_reminders_everywhere.delay()  # eager in tests: each tenant's task runs inline
     send_expiry_reminders_everywhere.delay()
     assert sorted(m.to[0] for m in mail.outbox) == ["due@acme.test", "due@globex.test"]
+
+
+def test_a_header_only_feed_is_an_empty_import_not_an_error(certs, tmp_path):
+    feed = tmp_path / "quiet-day.csv"
+    feed.write_text(HEADER)
+    out = StringIO()
+    call_command("import_certifications", "--tenant", "acme", str(feed), stdout=out)
+    assert out.getvalue() == (
+        "Imported quiet-day.csv: 0 rows, 0 new awards, 0 updated, 0 unchanged.\n"
+    )
+
+
+def test_references_match_exactly_and_a_case_slip_is_named(certs):
+    feed = HEADER + "p-001,a@r.test,Sales-Pro,2026-01-10,\nP-001,b@r.test,sales-pro,2027-02-30,\n"
+    with pytest.raises(FileRejected) as rejected:
+        certification_import_csv(tenant=certs.tenant, data=feed.encode())
+    assert rejected.value.lines == [
+        "line 2: unknown certification “Sales-Pro” (did you mean “sales-pro”?)",
+        "line 2: unknown partner_ref “p-001” (did you mean “P-001”?)",
+        "line 3: earned_on “2027-02-30” is not a real date",
+    ]

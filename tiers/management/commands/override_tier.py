@@ -1,9 +1,9 @@
-import datetime
-
 from django.core.management.base import CommandError
 
+from partnerhub.csvfiles import date_from_iso, unknown_text
 from partnerhub.tenancy.management.tenant_command import TenantCommand
 from partners.models import Partner
+from partners.selectors import partner_refs_by_case
 from tiers.models import Tier
 from tiers.services import NoOverride, placement_override, placement_override_clear
 
@@ -22,7 +22,10 @@ class Command(TenantCommand):
     def handle_tenant(self, tenant, *, partner, tier, until, reason, clear, **options):
         found = Partner.objects.select_related("program").filter(ref=partner).first()
         if found is None:
-            raise CommandError(f"No partner “{partner}” in {tenant.slug}.")
+            raise CommandError(
+                unknown_text("partner_ref", partner, partner_refs_by_case([partner]))
+                + f" in {tenant.slug}"
+            )
         if clear:
             try:
                 placement = placement_override_clear(partner=found, today=tenant.local_today())
@@ -37,9 +40,9 @@ class Command(TenantCommand):
         if target is None:
             raise CommandError(f"No tier “{tier}” in {partner}'s program.")
         try:
-            day = datetime.date.fromisoformat(until)
-        except ValueError:
-            raise CommandError(f"“{until}” is not a date written YYYY-MM-DD.") from None
+            day = date_from_iso(until)
+        except ValueError as error:
+            raise CommandError(f"--until: {error}") from None
         try:
             placement_override(
                 partner=found,

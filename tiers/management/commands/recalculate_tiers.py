@@ -2,6 +2,7 @@ import datetime
 
 from django.core.management.base import CommandError
 
+from partnerhub.csvfiles import date_from_iso
 from partnerhub.tenancy.management.tenant_command import TenantCommand
 from tiers.models import Program, RunStatus
 from tiers.services import (
@@ -26,9 +27,9 @@ class Command(TenantCommand):
 
     def handle_tenant(self, tenant, *, as_of, program, dry_run, **options):
         try:
-            day = datetime.date.fromisoformat(as_of)
-        except ValueError:
-            raise CommandError(f"“{as_of}” is not a date written YYYY-MM-DD.") from None
+            day = date_from_iso(as_of)
+        except ValueError as error:
+            raise CommandError(f"--as-of: {error}") from None
         programs = Program.objects.filter(active=True).order_by("key")
         if program:
             programs = programs.filter(key=program)

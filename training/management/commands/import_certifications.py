@@ -22,6 +22,7 @@ class Command(TenantCommand):
         except FileRejected as rejected:
             raise self.refuse_file(file, rejected.lines, rejected.report.total) from None
         self.stdout.write(
-            f"Imported {file.name}: {result.created} new awards, {result.updated} updated, "
+            f"Imported {file.name}: {result.rows} rows, {result.created} new awards, "
+            f"{result.updated} updated, "
             f"{result.unchanged} unchanged."
         )
