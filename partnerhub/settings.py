@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "metrics",
     "tiers",
     "training",
+    "portal",
 ]
 
 MIDDLEWARE = [

@@ -5,6 +5,7 @@ from partnerhub.tenancy import views as tenancy_views
 
 tenant_patterns = [
     path("", include("partnerhub.tenancy.urls")),
+    path("", include("portal.urls")),
     path("", include("partners.urls")),
     path("", include("metrics.urls")),
     path("", include("training.urls")),

@@ -5,6 +5,5 @@ from . import views
 urlpatterns = [
     path("partners/", views.partner_index, name="partner_list"),
     path("partners/new/", views.partner_create, name="partner_create"),
-    path("partners/<int:partner_pk>/", views.partner_detail, name="partner_detail"),
     path("partners/<int:partner_pk>/edit/", views.partner_edit, name="partner_edit"),
 ]

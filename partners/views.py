@@ -5,7 +5,6 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from partnerhub.tenancy.access import staff_only
-from training.selectors import partner_certifications
 
 from . import services
 from .forms import PartnerFilterForm, PartnerForm
@@ -24,17 +23,6 @@ def partner_index(request):
     if request.htmx:
         return render(request, "partners/partials/partner_results.html", context)
     return render(request, "partners/partner_list.html", context)
-
-
-def partner_detail(request, partner_pk: int):
-    partner = partner_for_member(membership=request.membership, partner_id=partner_pk)
-    context = {
-        "partner": partner,
-        "certifications": partner_certifications(
-            partner=partner, today=request.tenant.local_today()
-        ),
-    }
-    return render(request, "partners/partner_detail.html", context)
 
 
 @staff_only

@@ -181,6 +181,8 @@ class CriteriaVersion(TenantOwnedModel):
     number = models.PositiveIntegerField()
     snapshot = models.JSONField(help_text="The program in the load_program format.")
     changes = models.JSONField(default=list, help_text="Readable lines: what changed.")
+    # False when only benefits, names or colours changed: nobody's placement can move.
+    moves_placements = models.BooleanField(default=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

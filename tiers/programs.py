@@ -157,9 +157,16 @@ def criteria_version_save(*, program: Program, before: dict | None, by=None) -> 
         number=program.version,
         snapshot=after,
         changes=describe_changes(before, after),
+        moves_placements=before is None or _placement_rules(before) != _placement_rules(after),
         created_by=by,
     )
     return True
+
+
+def _placement_rules(snapshot: dict) -> str:
+    """What placement depends on: the grace period and each tier's key, rank and rule."""
+    tiers = [{key: tier[key] for key in ("key", "rank", "rule")} for tier in snapshot["tiers"]]
+    return json.dumps({"grace_days": snapshot["grace_days"], "tiers": tiers}, sort_keys=True)
 
 
 def _criteria(snapshot: dict) -> str:

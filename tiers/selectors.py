@@ -21,7 +21,7 @@ from .engine import (
     parse_rule,
     window_months,
 )
-from .models import Placement, PlacementChange, Program, Tier
+from .models import CriteriaVersion, Placement, PlacementChange, Program, Tier
 
 
 def program_tier_rules(program: Program) -> tuple[list[Tier], list[TierRule]]:
@@ -202,6 +202,7 @@ class PartnerStanding:
     tier: Tier | None = None
     next_tier: Tier | None = None
     progress: list = field(default_factory=list)
+    keep_progress: list = field(default_factory=list)  # at risk: what keeping the tier needs
     history: list = field(default_factory=list)
     evaluated_with_older_criteria: bool = False
 
@@ -240,16 +241,23 @@ def partner_standing(*, partner: Partner, currency: str) -> PartnerStanding:
         .select_related("from_tier", "to_tier")
         .order_by("-on", "-pk")[:12]
     )
-    standing.evaluated_with_older_criteria = placement.version != placement.program.version
+    standing.evaluated_with_older_criteria = CriteriaVersion.objects.filter(
+        program_id=placement.program_id,
+        number__gt=placement.version or 0,
+        moves_placements=True,
+    ).exists()
     if standing.next_tier is not None and placement.explanation:
         standing.progress = _progress_toward(placement, standing.next_tier, currency)
+    if placement.at_risk_since and standing.tier is not None and placement.explanation:
+        standing.keep_progress = [
+            line for line in _progress_toward(placement, standing.tier, currency) if not line.held
+        ]
     return standing
 
 
 def _progress_toward(placement: Placement, tier: Tier, currency: str):
     from training.models import Certification
 
-    from .models import CriteriaVersion
     from .progress import MetricInfo, condition_lines
 
     explained = placement.explanation.get("tiers", {}).get(tier.key)

@@ -1,8 +1,6 @@
 from django import forms
 from django_scopes.forms import SafeModelChoiceField, SafeModelMultipleChoiceField
 
-from tiers.models import Tier
-
 from .models import Certification, Course, Lesson
 
 
@@ -23,7 +21,8 @@ class CourseForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["minimum_tier"].queryset = Tier.objects.select_related("program")
+        tiers = Course._meta.get_field("minimum_tier").related_model  # tiers.Tier, not imported
+        self.fields["minimum_tier"].queryset = tiers.objects.select_related("program")
         self.fields["minimum_tier"].empty_label = "Open to every partner"
 
     def clean_key(self):

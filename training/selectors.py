@@ -7,7 +7,6 @@ from django.db.models.functions import Lower
 
 from partnerhub.tenancy.models import Membership
 from partners.models import Partner
-from tiers.models import Placement, Tier
 
 from .models import (
     Certification,
@@ -55,8 +54,11 @@ def _ids_or_subquery(values):
     return values if isinstance(values, QuerySet) else list(values)
 
 
-def partner_tier(partner_id: int) -> Tier | None:
-    placement = Placement.objects.select_related("tier").filter(partner_id=partner_id).first()
+def partner_tier(partner_id: int):
+    """The tier the partner holds (a tiers.Tier), or None. Read through the placement relation
+    that tiers declares on Partner: training sits below tiers and does not import it."""
+    partner = Partner.objects.select_related("placement__tier").filter(pk=partner_id).first()
+    placement = getattr(partner, "placement", None)
     return placement.tier if placement else None
 
 

@@ -1,8 +1,6 @@
 from django import forms
 from django.contrib.auth import password_validation
 
-from partners.models import Partner
-
 from .models import Role
 
 
@@ -13,9 +11,9 @@ class InvitationForm(forms.Form):
         queryset=None, required=False, help_text="Required for partner users."
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, partners, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["partner"].queryset = Partner.objects.order_by("name")
+        self.fields["partner"].queryset = partners
 
     def clean(self):
         data = super().clean()

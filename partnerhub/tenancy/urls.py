@@ -3,7 +3,6 @@ from django.urls import path
 from . import views
 
 urlpatterns = [
-    path("", views.portal_home, name="portal_home"),
     path("members/", views.member_list, name="member_list"),
     path("members/invite/", views.member_invite, name="member_invite"),
     path("members/<int:membership_pk>/remove/", views.member_remove, name="member_remove"),

@@ -10,8 +10,6 @@ from django.views.decorators.http import require_http_methods
 
 from partnerhub.accounts.selectors import user_exists
 from partnerhub.queue import QueueUnavailable
-from partners.selectors import partner_counts_by_status, partner_for_member
-from tiers.selectors import notices_unread, partner_standing
 
 from . import services
 from .access import admin_only, object_or_404
@@ -29,23 +27,9 @@ def home(request):
     return render(request, "tenancy/choose_tenant.html", {"memberships": memberships})
 
 
-def portal_home(request):
-    membership = request.membership
-    if membership.is_partner_user:
-        partner = partner_for_member(membership=membership, partner_id=membership.partner_id)
-        context = {
-            "partner": partner,
-            "standing": partner_standing(partner=partner, currency=request.tenant.currency),
-            "notices": notices_unread(user=request.user),
-        }
-        return render(request, "tenancy/partner_home.html", context)
-    counts = partner_counts_by_status()
-    context = {
-        "status_counts": counts,
-        "partner_total": sum(counts.values()),
-        "notices": notices_unread(user=request.user),
-    }
-    return render(request, "tenancy/staff_home.html", context)
+def _partners():
+    """The partners an invitation may name: the core knows them only as Membership.partner."""
+    return Membership.partner.field.related_model.objects.order_by("name")
 
 
 @admin_only
@@ -57,7 +41,7 @@ def member_list(request):
         "invitations": Invitation.objects.filter(accepted_at__isnull=True).select_related(
             "partner"
         ),
-        "form": InvitationForm(),
+        "form": InvitationForm(partners=_partners()),
     }
     return render(request, "tenancy/member_list.html", context)
 
@@ -65,7 +49,7 @@ def member_list(request):
 @admin_only
 @require_http_methods(["GET", "POST"])
 def member_invite(request):
-    form = InvitationForm(request.POST or None)
+    form = InvitationForm(request.POST or None, partners=_partners())
     if request.method == "POST" and form.is_valid():
         try:
             invitation = services.invitation_create(

@@ -40,7 +40,44 @@ def test_an_at_risk_partner_sees_the_date_the_move_takes_effect(silver_partner):
     set_values(silver_partner, "P-001", "revenue", {"2026-01": "0"})
     evaluate(silver_partner, on=TODAY.replace(day=23))
     page = silver_partner.client_for(silver_partner.partner_user).get("/o/acme/").content.decode()
-    assert "takes effect on <strong>7 January 2027</strong>" in page
+    assert "takes effect when the grace period ends, on <strong>7 January 2027</strong>" in page
+    keep = page[page.index("To keep Silver") :]
+    assert "Missing: EUR 42,000 more revenue in the last 12 months" in keep, (
+        "an at-risk partner sees what keeping its tier needs, not only the next tier"
+    )
+
+
+def test_the_manager_sees_the_whole_standing_on_the_partner_page(silver_partner):
+    from .conftest import load
+
+    load(silver_partner, grace_days=45)
+    set_values(silver_partner, "P-001", "revenue", {"2026-01": "0"})
+    evaluate(silver_partner, on=TODAY.replace(day=23))
+    with scope(tenant=silver_partner.tenant):
+        partner = silver_partner.partners["P-001"]
+    client = silver_partner.client_for(silver_partner.manager)
+    page = client.get(f"/o/acme/partners/{partner.pk}/").content.decode()
+    assert ">Silver</span>" in page, "the tier"
+    assert "Qualifies for: <strong>Registered</strong>" in page and "the grace period" in page
+    assert "At risk since 23 November 2026" in page and "7 January 2027" in page
+    assert "To keep Silver" in page and "Toward Gold" in page, "progress per condition"
+    assert "Silver at risk until 7 Jan 2027" in page, "the history"
+
+
+def test_editing_only_benefits_does_not_say_the_criteria_changed(silver_partner):
+    from tiers.programs import tier_benefits_save, tier_rule_save
+
+    partner_home = silver_partner.client_for(silver_partner.partner_user)
+    notice = "The criteria changed after the last evaluation"
+    assert notice not in partner_home.get("/o/acme/").content.decode()
+    with scope(tenant=silver_partner.tenant):
+        silver = Program.objects.get().tiers.get(key="silver")
+        tier_benefits_save(tier=silver, benefits=[{"title": "Bigger discount"}], by=None)
+    assert notice not in partner_home.get("/o/acme/").content.decode()
+    with scope(tenant=silver_partner.tenant):
+        rule = {"metric": "revenue", "agg": "sum", "window": 12, "op": ">=", "value": 90000}
+        tier_rule_save(tier=silver, rule=rule, by=None)
+    assert notice in partner_home.get("/o/acme/").content.decode()
 
 
 def test_partner_home_and_tier_pages_run_a_fixed_number_of_queries(
@@ -423,3 +460,14 @@ def tiers_of(world) -> dict[str, str | None]:
             p.partner.ref: p.tier.key if p.tier else None
             for p in Placement.objects.select_related("partner", "tier")
         }
+
+
+def test_the_dashboard_lists_the_run_and_counts_first_placements_as_placed(program):
+    from tiers.services import recalculation_create, recalculation_run
+
+    with scope(tenant=program.tenant):
+        recalculation_run(run=recalculation_create(program=Program.objects.get(), as_of=TODAY))
+    page = program.client_for(program.manager).get("/o/acme/tiers/").content.decode()
+    assert "No run yet" not in page
+    assert "3 evaluated, 3 placed, 0 promoted, 0 demoted, 0 newly at risk" in page
+    assert "<strong>3</strong> placed · <strong>0</strong> promoted" in page

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from partnerhub.demo import DEMO_PASSWORD, demo_load
+from portal.demo import DEMO_PASSWORD, demo_load
 
 
 class Command(BaseCommand):
