@@ -65,9 +65,20 @@ def metric_import_index(request):
 
 
 @staff_only
-@csrf_protect
 @require_http_methods(["GET", "POST"])
 def _metric_import_index(request):
+    if request.method == "POST" and request.POST is not None:  # parsing applies the limit
+        refused_bytes = getattr(request, "refused_upload_bytes", None)
+        if refused_bytes is not None and "X-CSRFToken" not in request.headers:
+            # A plain form's CSRF token travels in the body that was refused unread: nothing
+            # can be verified, so nothing is recorded; the page says why, as the htmx path does.
+            context = _page(MetricUploadForm()) | {"refused": _too_large(refused_bytes)}
+            return render(request, "metrics/import_list.html", context, status=413)
+    return _metric_import_form(request)
+
+
+@csrf_protect
+def _metric_import_form(request):
     form = MetricUploadForm()
     if request.method == "POST":
         form = MetricUploadForm(request.POST, request.FILES)  # parses, or refuses, the upload
@@ -80,14 +91,17 @@ def _metric_import_index(request):
             else:
                 url = metric_import_url(request, metric_import)
                 return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
-    context = {
+    if request.htmx:
+        return render(request, "metrics/partials/upload_form.html", _page(form))
+    return render(request, "metrics/import_list.html", _page(form))
+
+
+def _page(form) -> dict:
+    return {
         "form": form,
         "imports": metric_imports_recent(),
         "max_bytes": settings.METRIC_IMPORT_MAX_BYTES,
     }
-    if request.htmx:
-        return render(request, "metrics/partials/upload_form.html", context)
-    return render(request, "metrics/import_list.html", context)
 
 
 def _start_import(request, form, refused_bytes: int | None) -> MetricImport:

@@ -40,3 +40,35 @@ def test_production_settings_refuse_to_start_without_a_secret_key():
     )
     assert result.returncode != 0
     assert "Set SECRET_KEY" in result.stderr
+
+
+def test_pages_carry_a_content_security_policy_and_signed_in_pages_are_not_stored(acme):
+    from django.test import Client
+
+    anonymous = Client().get("/accounts/login/")
+    policy = anonymous["Content-Security-Policy"]
+    assert "script-src 'self'" in policy and "default-src 'self'" in policy
+    assert "unsafe-inline" not in policy.split("script-src")[1].split(";")[0], "no inline script"
+    signed_in = acme.client_for(acme.manager).get("/o/acme/")
+    assert "no-store" in signed_in["Cache-Control"] and "private" in signed_in["Cache-Control"]
+
+
+def test_no_template_holds_an_inline_script():
+    from pathlib import Path
+
+    for template in Path(__file__).resolve().parent.parent.joinpath("templates").rglob("*.html"):
+        text = template.read_text()
+        for opening in text.split("<script")[1:]:
+            assert "src=" in opening.split(">")[0] or opening.startswith(
+                ' type="application/json'
+            ), f"{template.name} has an inline script, which the CSP blocks"
+
+
+def test_the_compose_file_defaults_https_on_as_the_settings_do():
+    import re
+    from pathlib import Path
+
+    compose = Path(__file__).resolve().parent.parent.joinpath("docker-compose.yml").read_text()
+    for name in ("SECURE_SSL_REDIRECT", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE"):
+        assert re.search(rf"{name}: \$\{{{name}:-1\}}", compose), f"{name} defaults on"
+    assert "/healthz" in compose.split("web:")[1].split("worker:")[0], "the web healthcheck"

@@ -76,7 +76,7 @@ def test_an_excel_upload_is_imported(acme_metrics, upload):
 
 def test_an_oversized_upload_is_refused_without_being_read(acme_metrics, upload, settings):
     settings.METRIC_IMPORT_MAX_BYTES = 100_000
-    response = upload(b"x" * 300_000)
+    response = upload(b"x" * 300_000, **{"X-CSRFToken": "sent by htmx from the page"})
     record = latest_import(acme_metrics)
     assert response.status_code == 200
     assert record.status == "rejected"
@@ -195,3 +195,19 @@ def test_the_scorecard_runs_a_fixed_number_of_queries(
     client.get(url)
     with django_assert_max_num_queries(8):
         client.get(url)
+
+
+def test_an_oversized_upload_without_javascript_gets_the_same_message(acme_metrics, settings):
+    settings.METRIC_IMPORT_MAX_BYTES = 100_000
+    client = acme_metrics.client_for(acme_metrics.manager)
+    client.handler.enforce_csrf_checks = True
+    page = client.get("/o/acme/metrics/imports/").content.decode()
+    token = page.split('name="csrfmiddlewaretoken" value="')[1].split('"')[0]
+    response = client.post(
+        "/o/acme/metrics/imports/",
+        {"csrfmiddlewaretoken": token, "file": SimpleUploadedFile("big.csv", b"x" * 300_000)},
+    )
+    assert response.status_code == 413, "not a CSRF 403"
+    assert "the upload is 300 kB; files up to 100 kB can be imported" in response.content.decode()
+    with scope(tenant=acme_metrics.tenant):
+        assert not MetricImport.objects.exists(), "an unverified request writes nothing"
