@@ -32,6 +32,9 @@ test: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	git ls-files -z '*.py' | xargs -0 $(BIN)/django-upgrade --target-version 5.2
+	$(BIN)/mypy
+	DEBUG=1 $(BIN)/python manage.py makemigrations --check --dry-run
 
 worker: install
 	$(BIN)/celery -A partnerhub worker -l info --concurrency 2
@@ -42,3 +45,4 @@ beat: install
 bench: install
 	cd bench && ../$(BIN)/python import_metrics.py
 	cd bench && ../$(BIN)/python recalculate.py
+	cd bench && ../$(BIN)/python memory.py

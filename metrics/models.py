@@ -27,7 +27,7 @@ class MetricRollup(models.TextChoices):
 class Metric(TenantOwnedModel):
     key = models.CharField(max_length=64, validators=[metric_key_validator])
     name = models.CharField(max_length=200)
-    unit = models.CharField(max_length=16, choices=MetricUnit.choices, default=MetricUnit.COUNT)
+    unit = models.CharField(max_length=16, choices=MetricUnit, default=MetricUnit.COUNT)
     unit_label = models.CharField(
         max_length=32, blank=True, help_text="Shown after values when the unit is Other."
     )
@@ -41,7 +41,7 @@ class Metric(TenantOwnedModel):
     rollup = models.CharField(
         "scorecards summarise it as",
         max_length=16,
-        choices=MetricRollup.choices,
+        choices=MetricRollup,
         default=MetricRollup.TOTAL,
         help_text="Revenue adds up over months; a score averages; a month-end balance is "
         "read from the latest month.",
@@ -112,9 +112,7 @@ class MetricImport(TenantOwnedModel, TrackedJob):
     file_name = models.CharField(max_length=255)
     size_bytes = models.BigIntegerField()
     stored_file = models.CharField(max_length=255, blank=True)
-    status = models.CharField(
-        max_length=16, choices=ImportStatus.choices, default=ImportStatus.QUEUED
-    )
+    status = models.CharField(max_length=16, choices=ImportStatus, default=ImportStatus.QUEUED)
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     rows_total = models.PositiveIntegerField(default=0)

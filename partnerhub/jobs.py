@@ -17,6 +17,7 @@ import logging
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import ClassVar
 
 from django.apps import apps
 from django.conf import settings
@@ -34,6 +35,8 @@ NEVER_STARTED = "no worker started this in time; retry"
 
 class TrackedJob(models.Model):
     """A job row: subclasses have `status` (with queued, running, failed) and `finished_at`."""
+
+    objects: ClassVar[models.Manager]
 
     attempts = models.PositiveIntegerField(default=0)
     heartbeat_at = models.DateTimeField(null=True, blank=True)

@@ -24,9 +24,7 @@ class Partner(TenantOwnedModel):
     )
     type = models.CharField(max_length=32, validators=[partner_type_validator])
     region = models.CharField(max_length=100, blank=True)
-    status = models.CharField(
-        max_length=16, choices=PartnerStatus.choices, default=PartnerStatus.ACTIVE
-    )
+    status = models.CharField(max_length=16, choices=PartnerStatus, default=PartnerStatus.ACTIVE)
     account_manager = models.ForeignKey(
         "tenancy.Membership",
         on_delete=models.SET_NULL,

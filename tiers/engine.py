@@ -325,6 +325,8 @@ def _metric_result(condition: MetricCondition, stats: WindowStats) -> ConditionR
         held = _compare(stats.total, op, _exact_product(target, stats.count))
         return ConditionResult(condition, stats.total / stats.count, held)
     value = {"min": stats.minimum, "max": stats.maximum, "latest": stats.latest}[agg]
+    if value is None:  # cannot happen with count > 0; said for the type checker
+        return ConditionResult(condition, None, False)
     return ConditionResult(condition, value, _compare(value, op, target))
 
 
@@ -382,7 +384,11 @@ def place(
     qualified_standing = Standing(
         qualified.key if qualified else None, qualified.rank if qualified else None, None
     )
-    if current.tier is None or (qualified is not None and qualified.rank >= current.rank):
+    if (
+        current.tier is None
+        or current.rank is None
+        or (qualified is not None and qualified.rank >= current.rank)
+    ):
         if qualified_standing.tier == current.tier:
             return Move(qualified_standing, None)
         return Move(qualified_standing, PLACED if current.tier is None else PROMOTION)

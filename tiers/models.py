@@ -70,7 +70,7 @@ class Benefit(TenantOwnedModel):
     tier = models.ForeignKey(Tier, on_delete=models.CASCADE, related_name="benefits")
     position = models.PositiveIntegerField(default=0)
     title = models.CharField(max_length=200)
-    kind = models.CharField(max_length=16, choices=BenefitKind.choices, default=BenefitKind.OTHER)
+    kind = models.CharField(max_length=16, choices=BenefitKind, default=BenefitKind.OTHER)
     value = models.CharField(
         max_length=100, blank=True, help_text="e.g. “12 %” or “$10,000 a year”"
     )
@@ -154,7 +154,7 @@ class PlacementChange(TenantOwnedModel):
     from_tier = models.ForeignKey(Tier, on_delete=models.PROTECT, null=True, related_name="+")
     to_tier = models.ForeignKey(Tier, on_delete=models.PROTECT, null=True, related_name="+")
     on = models.DateField()
-    reason = models.CharField(max_length=16, choices=ChangeReason.choices)
+    reason = models.CharField(max_length=16, choices=ChangeReason)
     version = models.PositiveIntegerField()
     takes_effect_on = models.DateField(
         null=True, blank=True, help_text="For at-risk: the grace end."
@@ -209,7 +209,7 @@ class RecalculationRun(TenantOwnedModel, TrackedJob):
     started_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    status = models.CharField(max_length=16, choices=RunStatus.choices, default=RunStatus.QUEUED)
+    status = models.CharField(max_length=16, choices=RunStatus, default=RunStatus.QUEUED)
     started_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     summary = models.JSONField(default=dict, blank=True)

@@ -201,7 +201,9 @@ def _warnings(tiers: list[dict], keys: TenantKeys) -> list[str]:
 
 
 def _window_warnings(tier: dict, keys: TenantKeys) -> list[str]:
-    found = []
+    found: list[str] = []
+    if keys.today is None:
+        return found
     this_month = keys.today.year * 12 + keys.today.month - 1
     for path, condition in _conditions(tier.get("rule"), "rule"):
         if "metric" not in condition:
@@ -220,12 +222,12 @@ def _window_warnings(tier: dict, keys: TenantKeys) -> list[str]:
     return found
 
 
-def _must_hold(rule) -> dict[tuple, Decimal]:
+def _must_hold(rule) -> dict[tuple, Decimal]:  # key: ("metric", …) or ("certification", key)
     """The ≥/> thresholds a tier's rule requires outright (alone or directly under `all`)."""
     if not isinstance(rule, dict):
         return {}
     parts = rule.get("all", [rule])
-    required = {}
+    required: dict[tuple, Decimal] = {}
     for part in parts:
         if "metric" in part and part.get("op") in (">=", ">"):
             key = ("metric", part["metric"], part["agg"], part["window"], part["op"])

@@ -1,4 +1,10 @@
-"""Programs as files (load_program / export_program) and criteria versions."""
+"""Programs as files (load_program / export_program), the criteria editor's saves and criteria
+versions: the writes that change what the rules are.
+
+Tier writes live in two modules on purpose: this one changes the rules (each change a criteria
+version with a readable diff, checked as a program file is by program_file.py); services.py
+applies them (placements, history, runs, undo, overrides) and never changes a rule.
+"""
 
 import json
 

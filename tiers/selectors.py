@@ -242,7 +242,7 @@ def partner_standing(*, partner: Partner, currency: str) -> PartnerStanding:
         .order_by("-on", "-pk")[:12]
     )
     standing.evaluated_with_older_criteria = CriteriaVersion.objects.filter(
-        program_id=placement.program_id,
+        program=placement.program,
         number__gt=placement.version or 0,
         moves_placements=True,
     ).exists()
@@ -264,7 +264,7 @@ def _progress_toward(placement: Placement, tier: Tier, currency: str):
     if explained is None:
         return []
     version = CriteriaVersion.objects.filter(
-        program_id=placement.program_id, number=placement.explanation.get("version")
+        program=placement.program, number=placement.explanation.get("version")
     ).first()
     snapshot_tiers = {t["key"]: t for t in version.snapshot["tiers"]} if version else {}
     rule = snapshot_tiers.get(tier.key, {}).get("rule", tier.rule)

@@ -186,7 +186,9 @@ def _evaluate_program(program, as_of, *, write, progress, proposed=None) -> RunS
     }
 
     summary = RunSummary(as_of=as_of)
-    to_create, to_update, history = [], [], []
+    to_create: list[Placement] = []
+    to_update: list[Placement] = []
+    history: list[PlacementChange] = []
     for done, (partner_id, ref, name) in enumerate(partners, start=1):
         placement = placements.get(partner_id)
         if placement is None:
@@ -197,7 +199,7 @@ def _evaluate_program(program, as_of, *, write, progress, proposed=None) -> RunS
         standing = _standing_before(placement, program, as_of, tier_by_id)
         partner_facts = facts.get(partner_id, NO_FACTS)
         qualified, decisions = qualified_tier(rules, partner_facts)
-        override = tier_by_id.get(placement.override_tier_id)
+        override = tier_by_id.get(placement.override_tier_id or 0)
         move = place(
             current=standing,
             qualified=qualified,
@@ -475,9 +477,13 @@ def recalculation_queue(
     from .tasks import recalculate_program
 
     run = recalculation_create(program=program, as_of=as_of, started_by=started_by)
+
+    def undo() -> None:
+        RecalculationRun.objects.filter(pk=run.pk).delete()
+
     enqueue_on_commit(
         recalculate_program,
-        undo=lambda: RecalculationRun.objects.filter(pk=run.pk).delete(),
+        undo=undo,
         tenant_id=program.tenant_id,
         run_id=run.pk,
     )
@@ -662,7 +668,7 @@ def placement_override(
     placement, _ = Placement.objects.select_for_update().get_or_create(
         partner=partner, defaults={"tenant_id": partner.tenant_id, "program_id": partner.program_id}
     )
-    program = partner.program
+    program = tier.program
     previous = placement.tier
     if not placement.override_tier_id:  # a changed override keeps the standing before the first
         placement.before_override = {
@@ -713,16 +719,17 @@ def placement_override_clear(*, partner: Partner, today: datetime.date) -> Place
     placement.override_reason = ""
     placement.before_override = {}
     placement.save()
-    if placement.tier_id != getattr(held, "pk", None):
+    program = held.program if held else partner.program
+    if program is not None and placement.tier_id != getattr(held, "pk", None):
         PlacementChange.objects.get_or_create(
             tenant_id=partner.tenant_id,
             partner=partner,
-            program_id=placement.program_id,
+            program=program,
             from_tier=held,
             to_tier_id=placement.tier_id,
             on=today,
             reason=ChangeReason.OVERRIDE_CLEARED,
             undone_at=None,
-            defaults={"version": placement.program.version},
+            defaults={"version": program.version},
         )
     return placement

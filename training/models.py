@@ -18,9 +18,7 @@ class Course(TenantOwnedModel):
     title = models.CharField(max_length=200)
     summary = models.TextField(blank=True)
     estimated_minutes = models.PositiveIntegerField(default=30)
-    status = models.CharField(
-        max_length=16, choices=CourseStatus.choices, default=CourseStatus.DRAFT
-    )
+    status = models.CharField(max_length=16, choices=CourseStatus, default=CourseStatus.DRAFT)
     minimum_tier = models.ForeignKey(
         "tiers.Tier",
         on_delete=models.PROTECT,
@@ -169,7 +167,7 @@ class CertificationAward(TenantOwnedModel):
     )
     earned_on = models.DateField()
     expires_on = models.DateField(null=True, blank=True)
-    source = models.CharField(max_length=16, choices=AwardSource.choices)
+    source = models.CharField(max_length=16, choices=AwardSource)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

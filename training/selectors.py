@@ -28,7 +28,7 @@ def held_on(on: datetime.date) -> Q:
 def certified_people_count(
     *,
     on: datetime.date,
-    partner_ids: Iterable[int] | None = None,
+    partner_ids: Iterable[int] | QuerySet | None = None,
     certification_keys: Iterable[str] | None = None,
 ) -> dict[tuple[int, str], int]:
     """How many distinct people (by e-mail) of each partner hold each certification on `on`.

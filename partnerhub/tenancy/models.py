@@ -73,7 +73,7 @@ class Membership(TenantOwnedModel):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
     )
-    role = models.CharField(max_length=16, choices=Role.choices)
+    role = models.CharField(max_length=16, choices=Role)
     partner = models.ForeignKey(
         "partners.Partner",
         on_delete=models.CASCADE,
@@ -118,7 +118,7 @@ def new_invitation_token() -> str:
 
 class Invitation(TenantOwnedModel):
     email = models.EmailField()
-    role = models.CharField(max_length=16, choices=Role.choices)
+    role = models.CharField(max_length=16, choices=Role)
     partner = models.ForeignKey(
         "partners.Partner", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
     )
