@@ -147,7 +147,7 @@ def main() -> None:
             placements_recalculate(
                 program=program, as_of=AS_OF + datetime.timedelta(days=1), notify=False
             )
-    print(f"first run: {first.promoted:,} placed; tiers: {_distribution(tenant)}")
+    print(f"first run: {first.placed:,} placed; tiers: {_distribution(tenant)}")
     floor = results[floor_label]
     for label, seconds in results.items():
         print(f"{label:<48} {seconds:8.2f} s   ratio {seconds / floor:6.2f}")
