@@ -62,3 +62,32 @@ def test_an_admin_previews_a_criterion_change_then_saves_it(placed, page, live_s
     expect(page.get_by_role("region", name="Silver")).to_contain_text(
         "sum of revenue over 12 months >= 130000"
     )
+
+
+def test_an_admin_confirms_a_run_then_undoes_it_and_the_partner_page_follows(
+    placed, page, live_server, sign_in
+):
+    with scope(tenant=placed.tenant):
+        set_values(placed, "P-003", "revenue", {"2026-10": "130000"})  # now qualifies for Silver
+        partner = placed.partners["P-003"]
+    sign_in("admin@acme.test", PASSWORD)
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Tiers").click()
+    page.get_by_role("link", name="Recalculate now…").click()
+    expect(page.get_by_text("This evaluates 3 partners")).to_be_visible()
+    expect(page.get_by_text("get an e-mail")).to_be_visible()
+    page.get_by_role("button", name="Recalculate 3 partners").click()
+    expect(page.get_by_text("Recalculation of Reseller Program for")).to_be_visible()
+    expect(page.get_by_role("cell", name="3 evaluated, 1 promoted", exact=False)).to_be_visible()
+
+    page.goto(f"{live_server.url}/o/acme/partners/{partner.pk}/")
+    standing = page.get_by_role("region", name="Current tier")
+    expect(standing).to_contain_text("Silver")
+    expect(standing).to_contain_text("Qualifies for: Silver")
+
+    page.goto(f"{live_server.url}/o/acme/tiers/")
+    page.get_by_role("link", name="Undo the run of").click()
+    page.get_by_role("button", name="Undo the run of").click()
+    expect(page.get_by_text("is undone; every partner is back")).to_be_visible()
+    page.goto(f"{live_server.url}/o/acme/partners/{partner.pk}/")
+    expect(page.get_by_role("region", name="Current tier")).to_contain_text("Registered")
+    expect(page.get_by_role("region", name="Tier history")).to_contain_text("undone")
