@@ -141,3 +141,23 @@ def test_healthz_is_ok_with_a_live_worker_and_not_without(client, worker_process
         "status": "ok",
         "checks": {"database": "ok", "redis": "ok", "worker": "ok"},
     }
+
+
+def test_the_resilient_cache_is_an_ordinary_cache_while_redis_is_up(settings):
+    from django.core.cache import caches
+
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "partnerhub.cache.ResilientRedisCache",
+            "LOCATION": settings.CELERY_BROKER_URL,  # the real Redis the tests use
+            "KEY_PREFIX": "resilient-test",
+        }
+    }
+    cache = caches["default"]
+    cache.delete_many(["a", "b"])
+    assert cache.add("a", 1) is True and cache.add("a", 2) is False, "add is not blind"
+    assert cache.incr("a") == 2 and cache.get("a") == 2
+    cache.set("b", {"phase": "reading"})
+    assert cache.get_many(["a", "b"]) == {"a": 2, "b": {"phase": "reading"}}
+    cache.delete_many(["a", "b"])
+    assert cache.get("a", "gone") == "gone"

@@ -1,27 +1,19 @@
 from django.core.management.base import CommandError
 
-from partnerhub.tenancy.management.tenant_command import TenantCommand
-from tiers.models import Program
+from tiers.management.program_command import ProgramCommand
 from tiers.services import RecalculationRefused, recalculation_undo
 
 
-class Command(TenantCommand):
+class Command(ProgramCommand):
     help = "Undo a program's latest recalculation: every partner goes back where it stood."
 
-    def add_arguments(self, parser):
-        super().add_arguments(parser)
-        parser.add_argument("--program", required=True, metavar="KEY")
-
-    def handle_tenant(self, tenant, *, program, **options):
-        found = Program.objects.filter(key=program).first()
-        if found is None:
-            raise CommandError(f"No program “{program}” in {tenant.slug}.")
+    def handle_program(self, tenant, program, **options):
         try:
-            run = recalculation_undo(program=found)
+            run = recalculation_undo(program=program)
         except RecalculationRefused as refused:
             raise CommandError(str(refused)) from None
-        found.refresh_from_db()
-        back_to = found.last_evaluated_on or "no evaluation"
+        program.refresh_from_db()
+        back_to = program.last_evaluated_on or "no evaluation"
         self.stdout.write(
-            f"The run of {found.key} on {run.as_of} is undone; placements are as of {back_to}."
+            f"The run of {program.key} on {run.as_of} is undone; placements are as of {back_to}."
         )
