@@ -104,3 +104,17 @@ def test_the_login_page_explains_how_to_get_an_account(db, client):
     body = client.get("/accounts/login/").content.decode()
     assert "created from the invitation" in body
     assert "/accounts/signup/" not in body
+
+
+def test_behind_a_trusted_proxy_each_visitor_has_their_own_address_limit(acme, settings):
+    settings.ALLAUTH_TRUSTED_PROXY_COUNT = 1
+    proxy = {"REMOTE_ADDR": "10.0.0.1"}
+    guesser = Client(HTTP_X_FORWARDED_FOR="198.51.100.7", **proxy)
+    for n in range(10):
+        guesser.post("/accounts/login/", {"login": f"nobody{n}@acme.test", "password": "x"})
+    refused = guesser.post("/accounts/login/", RIGHT).content.decode()
+    assert "Too many failed login attempts" in refused
+    visitor = Client(HTTP_X_FORWARDED_FOR="203.0.113.20", **proxy)
+    assert visitor.post("/accounts/login/", RIGHT)["Location"] == "/", (
+        "another visitor behind the same proxy is not in the guesser's bucket"
+    )
