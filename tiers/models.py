@@ -37,6 +37,10 @@ class Tier(TenantOwnedModel):
     rank = models.PositiveIntegerField(help_text="0 is the entry tier; higher is better.")
     colour = models.CharField(max_length=7, default="#6b7280")
     rule = models.JSONField(null=True, blank=True, help_text="null: every partner qualifies.")
+    # What the tier pays (incentives/ computes it): [{"metric", "rate" (percent), "cap"?}] as
+    # decimal text, a rebate per metric per calendar quarter; and MDF allocated each quarter.
+    rebates = models.JSONField(default=list, blank=True)
+    mdf_quarterly = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
 
     class Meta:
         ordering = ["program__name", "rank"]

@@ -21,7 +21,9 @@ from .engine import RuleError, closest, parse_rule, unknown_field
 from .models import BenefitKind
 
 PROGRAM_FIELDS = {"key", "name", "grace_days", "metrics", "certifications", "tiers"}
-TIER_FIELDS = {"key", "name", "rank", "colour", "rule", "benefits"}
+TIER_FIELDS = {"key", "name", "rank", "colour", "rule", "benefits", "rebates", "mdf"}
+REBATE_FIELDS = {"metric", "rate", "cap"}
+MDF_FIELDS = {"quarterly"}
 BENEFIT_FIELDS = {"title", "kind", "value", "description"}
 METRIC_FIELDS = {"key", "name", "unit"}
 CERTIFICATION_FIELDS = {"key", "name"}
@@ -142,6 +144,7 @@ def _tier_check(tier, n, key_at, rank_of, metrics, certifications) -> None:
                 f"{path}.certification",
                 _unknown("certification", condition["certification"], certifications),
             )
+    _incentives_check(tier, where, metrics)
     benefits = tier.get("benefits") or []
     if not isinstance(benefits, list):
         raise _fail(where, "benefits", "must be a list")
@@ -156,6 +159,54 @@ def _tier_check(tier, n, key_at, rank_of, metrics, certifications) -> None:
                 f"{path}.kind",
                 f"must be one of {', '.join(BenefitKind.values)} (got {benefit['kind']!r})",
             )
+
+
+def _incentives_check(tier: dict, where: str, metrics: set[str]) -> None:
+    rebates = tier.get("rebates") or []
+    if not isinstance(rebates, list):
+        raise _fail(where, "rebates", "must be a list")
+    seen: set[str] = set()
+    for n, rebate in enumerate(rebates):
+        path = f"rebates[{n}]"
+        if not isinstance(rebate, dict):
+            raise _fail(where, path, "must be an object with metric, rate and (optional) cap")
+        _only_fields(rebate, REBATE_FIELDS, where=where, path=f"{path}.")
+        metric = rebate.get("metric")
+        if metric not in metrics:
+            raise _fail(where, f"{path}.metric", _unknown("metric", str(metric), metrics))
+        if metric in seen:
+            raise _fail(where, f"{path}.metric", f"{metric} has a rebate already in this tier")
+        seen.add(metric)
+        rate = money_amount(rebate.get("rate"), places=4)
+        if rate is None or not Decimal(0) < rate <= Decimal(100):
+            raise _fail(
+                where,
+                f"{path}.rate",
+                f"must be a percentage above 0 and up to 100 (got {rebate.get('rate')!r})",
+            )
+        if "cap" in rebate and money_amount(rebate["cap"], places=2) is None:
+            raise _fail(where, f"{path}.cap", f"must be an amount ≥ 0 (got {rebate['cap']!r})")
+    mdf = tier.get("mdf")
+    if mdf is None:
+        return
+    if not isinstance(mdf, dict):
+        raise _fail(where, "mdf", 'must be an object: {"quarterly": "10000"}')
+    _only_fields(mdf, MDF_FIELDS, where=where, path="mdf.")
+    if money_amount(mdf.get("quarterly"), places=2) is None:
+        raise _fail(where, "mdf.quarterly", f"must be an amount ≥ 0 (got {mdf.get('quarterly')!r})")
+
+
+def money_amount(value, *, places: int) -> Decimal | None:
+    """A non-negative decimal with at most `places` decimals, from a number or decimal text."""
+    if isinstance(value, bool) or not isinstance(value, int | str | float):
+        return None
+    try:
+        amount = Decimal(str(value))
+    except ArithmeticError:
+        return None
+    if not amount.is_finite() or amount < 0 or amount.as_tuple().exponent < -places:
+        return None
+    return amount
 
 
 def _unknown(kind: str, key: str, known: set[str]) -> str:

@@ -7,6 +7,7 @@ applies them (placements, history, runs, undo, overrides) and never changes a ru
 """
 
 import json
+from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import Min
@@ -44,6 +45,7 @@ def program_export(program: Program) -> dict:
                 "rank": tier.rank,
                 "colour": tier.colour,
                 "rule": rule_to_json(parse_rule(tier.rule)),
+                **_incentives_export(tier),
                 "benefits": [
                     {
                         "title": b.title,
@@ -57,6 +59,32 @@ def program_export(program: Program) -> dict:
             for tier in tiers
         ],
     }
+
+
+def _incentives_export(tier: Tier) -> dict:
+    """The tier's rebates and MDF in the file format; absent when it has none."""
+    exported: dict = {}
+    if tier.rebates:
+        exported["rebates"] = tier.rebates
+    if tier.mdf_quarterly is not None:
+        exported["mdf"] = {"quarterly": decimal_text(tier.mdf_quarterly)}
+    return exported
+
+
+def _rebates_stored(items) -> list[dict]:
+    stored = []
+    for item in items or []:
+        rebate = {"metric": item["metric"], "rate": decimal_text(Decimal(str(item["rate"])))}
+        if "cap" in item:
+            rebate["cap"] = decimal_text(Decimal(str(item["cap"])))
+        stored.append(rebate)
+    return stored
+
+
+def decimal_text(value: Decimal) -> str:
+    """The shortest exact text of a decimal: 3.50 → "3.5", 20000.00 → "20000"."""
+    text = format(value, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def _referenced_keys(tiers) -> tuple[set[str], set[str]]:
@@ -131,6 +159,10 @@ def program_load(*, tenant, data: dict, by=None) -> tuple[Program, bool, list[st
                 "rank": item["rank"],
                 "colour": item.get("colour") or TIER_COLOURS[min(item["rank"], 4)],
                 "rule": rule_to_json(parse_rule(item.get("rule"))),
+                "rebates": _rebates_stored(item.get("rebates")),
+                "mdf_quarterly": Decimal(str(item["mdf"]["quarterly"]))
+                if item.get("mdf")
+                else None,
             },
         )
         tier.benefits.all().delete()
@@ -205,6 +237,13 @@ def describe_changes(before: dict | None, after: dict) -> list[str]:
             )
         if a["benefits"] != b["benefits"]:
             lines.append(f"Tier {key} benefits: {_titles(a)} → {_titles(b)}.")
+        if a.get("rebates", []) != b.get("rebates", []):
+            lines.append(f"Tier {key} rebates: {_rebate_text(a)} → {_rebate_text(b)}.")
+        if a.get("mdf") != b.get("mdf"):
+            lines.append(
+                f"Tier {key} MDF per quarter: {(a.get('mdf') or {}).get('quarterly', 'none')} → "
+                f"{(b.get('mdf') or {}).get('quarterly', 'none')}."
+            )
     return lines or ["No change to tiers or rules."]
 
 
@@ -213,6 +252,17 @@ def _titles(tier: dict) -> str:
         ", ".join(
             f"{b['title']} ({b['value']})" if b.get("value") else b["title"]
             for b in tier["benefits"]
+        )
+        or "none"
+    )
+
+
+def _rebate_text(tier: dict) -> str:
+    rebates = tier.get("rebates") or []
+    return (
+        ", ".join(
+            f"{r['rate']} % of {r['metric']}" + (f" up to {r['cap']}" if "cap" in r else "")
+            for r in rebates
         )
         or "none"
     )

@@ -277,3 +277,74 @@ def test_commands_name_a_case_slip_and_an_impossible_date(acme, tmp_path):
         command(*hold, "--partner", "P-003", "--until", "2027-02-30")
     with pytest.raises(CommandError, match=re.escape("--as-of: “2026-13-01” is not a real date")):
         command("recalculate_tiers", "--tenant", "acme", "--as-of", "2026-13-01")
+
+
+INCENTIVE_PROGRAM = json.loads(json.dumps(PROGRAM))
+INCENTIVE_PROGRAM["tiers"][1]["rebates"] = [{"metric": "revenue", "rate": "2.5"}]
+INCENTIVE_PROGRAM["tiers"][2]["rebates"] = [{"metric": "revenue", "rate": "3.5", "cap": "20000"}]
+INCENTIVE_PROGRAM["tiers"][2]["mdf"] = {"quarterly": "10000"}
+
+
+def test_rebates_and_mdf_round_trip_through_the_program_file(acme, tmp_path):
+    path = write(tmp_path, INCENTIVE_PROGRAM)
+    command("load_program", "--tenant", "acme", str(path))
+    exported = json.loads(command("export_program", "--tenant", "acme", "--program", "resell"))
+    gold = exported["tiers"][2]
+    assert gold["rebates"] == [{"metric": "revenue", "rate": "3.5", "cap": "20000"}]
+    assert gold["mdf"] == {"quarterly": "10000"}
+    assert "rebates" not in exported["tiers"][0] and "mdf" not in exported["tiers"][0]
+    again = write(tmp_path, exported, name="again.json")
+    assert "unchanged" in command("load_program", "--tenant", "acme", str(again))
+    changed = json.loads(json.dumps(exported))
+    changed["tiers"][2]["rebates"][0]["rate"] = "4"
+    command("load_program", "--tenant", "acme", str(write(tmp_path, changed, name="c.json")))
+    with scope(tenant=acme.tenant):
+        version = CriteriaVersion.objects.get(number=2)
+        assert version.changes == [
+            "Tier gold rebates: 3.5 % of revenue up to 20000 → 4 % of revenue up to 20000."
+        ]
+        assert not version.moves_placements, "money changes move no placement"
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            lambda t: t[2]["rebates"][0].update(rat="3"),
+            "tier gold: rebates[0].rat: unknown field “rat” (did you mean “rate”?)",
+        ),
+        (
+            lambda t: t[2]["rebates"][0].update(metric="revnue"),
+            "tier gold: rebates[0].metric: unknown metric “revnue” (did you mean “revenue”?)",
+        ),
+        (
+            lambda t: t[2]["rebates"][0].update(rate="0"),
+            "tier gold: rebates[0].rate: must be a percentage above 0 and up to 100 (got '0')",
+        ),
+        (
+            lambda t: t[2]["rebates"][0].update(rate="101"),
+            "tier gold: rebates[0].rate: must be a percentage above 0 and up to 100",
+        ),
+        (
+            lambda t: t[2]["rebates"][0].update(cap="-5"),
+            "tier gold: rebates[0].cap: must be an amount ≥ 0 (got '-5')",
+        ),
+        (
+            lambda t: t[2]["rebates"].append({"metric": "revenue", "rate": "1"}),
+            "tier gold: rebates[1].metric: revenue has a rebate already in this tier",
+        ),
+        (
+            lambda t: t[2].update(mdf={"quaterly": "10000"}),
+            "tier gold: mdf.quaterly: unknown field “quaterly” (did you mean “quarterly”?)",
+        ),
+        (
+            lambda t: t[2].update(mdf={"quarterly": "10000.001"}),
+            "tier gold: mdf.quarterly: must be an amount ≥ 0 (got '10000.001')",
+        ),
+    ],
+)
+def test_a_wrong_rebate_or_mdf_is_refused_whole(acme, tmp_path, change, message):
+    data = json.loads(json.dumps(INCENTIVE_PROGRAM))
+    change(data["tiers"])
+    with pytest.raises(CommandError, match=re.escape(message)):
+        command("load_program", "--tenant", "acme", str(write(tmp_path, data)))
