@@ -204,8 +204,9 @@ def money_amount(value, *, places: int) -> Decimal | None:
         amount = Decimal(str(value))
     except ArithmeticError:
         return None
-    if not amount.is_finite() or amount < 0 or amount.as_tuple().exponent < -places:
-        return None
+    exponent = amount.as_tuple().exponent
+    if not isinstance(exponent, int) or amount < 0 or exponent < -places:
+        return None  # a non-integer exponent means NaN or infinity
     return amount
 
 
