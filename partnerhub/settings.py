@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "metrics",
     "tiers",
     "training",
+    "incentives",
     "portal",
 ]
 

@@ -1,0 +1,47 @@
+"""Rebates as a ledger: entries are only ever appended (a database trigger refuses the rest)."""
+
+from django.conf import settings
+from django.db import models
+
+from partnerhub.tenancy.models import TenantOwnedModel
+
+
+class EntryKind(models.TextChoices):
+    ACCRUAL = "accrual", "Accrual"
+    ADJUSTMENT = "adjustment", "Adjustment"
+    PAYOUT = "payout", "Payout"
+
+
+class RebateEntry(TenantOwnedModel):
+    """One line of a partner's rebate ledger for one quarter and metric.
+
+    An accrual records what the quarter earned the first time it was accrued; an adjustment
+    the difference when a later accrual finds another amount (late metric corrections); a
+    payout what finance paid. What a partner is owed is the sum of accruals and adjustments
+    less the payouts. `base` and `rate` are the figures that accrual or adjustment used.
+    """
+
+    partner = models.ForeignKey("partners.Partner", on_delete=models.PROTECT, related_name="+")
+    quarter = models.CharField(max_length=7)  # 2026-Q3
+    metric = models.ForeignKey("metrics.Metric", on_delete=models.PROTECT, related_name="+")
+    tier = models.ForeignKey(
+        "tiers.Tier", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    kind = models.CharField(max_length=16, choices=EntryKind)
+    base = models.DecimalField(max_digits=20, decimal_places=4, null=True, blank=True)
+    rate = models.DecimalField(max_digits=7, decimal_places=4, null=True, blank=True)
+    amount = models.DecimalField(max_digits=14, decimal_places=2)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["quarter", "partner", "metric", "pk"]
+        indexes = [
+            models.Index(fields=["tenant", "quarter"], name="rebate_entry_by_quarter"),
+            models.Index(fields=["partner", "quarter"], name="rebate_entry_by_partner"),
+        ]
+
+    def __str__(self):
+        return f"{self.quarter} {self.kind} {self.amount}"

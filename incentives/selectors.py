@@ -1,0 +1,166 @@
+"""What rebates read: each partner's tier at a quarter's end, the rates in force then, the
+quarter's metric sums and what the ledger holds already. A few set-based queries each."""
+
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import connection
+from django.db.models import Sum
+
+from metrics.models import Metric, MetricValue
+from tiers.models import CriteriaVersion, PlacementChange, Tier
+
+from .models import EntryKind, RebateEntry
+from .quarters import Quarter
+
+
+def tiers_held_at_end(on: datetime.date) -> dict[int, Tier]:
+    """{partner id: tier} from each partner's latest history entry dated on or before `on`
+    (partners whose latest entry leaves them with no tier are absent)."""
+    changes = PlacementChange.objects.filter(on__lte=on)
+    if connection.vendor == "postgresql":
+        latest = changes.order_by("partner_id", "-on", "-pk").distinct("partner_id")
+        tier_ids = dict(latest.values_list("partner_id", "to_tier_id"))
+    else:
+        tier_ids = dict(
+            changes.order_by("partner_id", "on", "pk").values_list("partner_id", "to_tier_id")
+        )
+    tiers = Tier.objects.in_bulk({tier_id for tier_id in tier_ids.values() if tier_id})
+    return {partner: tiers[tier] for partner, tier in tier_ids.items() if tier in tiers}
+
+
+@dataclass(frozen=True)
+class RebateRate:
+    metric: str
+    rate: Decimal
+    cap: Decimal | None
+
+
+def rebate_rates_in_force(
+    *, program_ids: set[int], before: datetime.datetime
+) -> dict[tuple[int, str], list[RebateRate]]:
+    """{(program id, tier key): rates} from the latest criteria version of each program made
+    before `before` (the moment a quarter's last day ended, in the tenant's time)."""
+    rates: dict[tuple[int, str], list[RebateRate]] = {}
+    versions = (
+        CriteriaVersion.objects.filter(program_id__in=program_ids, created_at__lt=before)
+        .order_by("program_id", "-number")
+        .values_list("program_id", "snapshot")
+    )
+    seen: set[int] = set()
+    for program_id, snapshot in versions:
+        if program_id in seen:
+            continue  # an older version of a program already read
+        seen.add(program_id)
+        for tier in snapshot["tiers"]:
+            rates[(program_id, tier["key"])] = [
+                RebateRate(
+                    r["metric"],
+                    Decimal(r["rate"]),
+                    Decimal(r["cap"]) if "cap" in r else None,
+                )
+                for r in tier.get("rebates") or []
+            ]
+    return rates
+
+
+def quarter_sums(*, quarter: Quarter, metric_keys: set[str]) -> dict[tuple[int, str], Decimal]:
+    """{(partner id, metric key): the sum of the quarter's three months} (absent: no value)."""
+    rows = (
+        MetricValue.objects.filter(
+            metric__key__in=metric_keys,
+            period__gte=quarter.first_day,
+            period__lte=quarter.months[-1],
+        )
+        .values_list("partner_id", "metric__key")
+        .annotate(total=Sum("value"))
+        .order_by()
+    )
+    return {(partner, key): total for partner, key, total in rows}
+
+
+@dataclass
+class LedgerLine:
+    """A partner's rebate for one quarter and metric, as the ledger holds it."""
+
+    accrued: Decimal = Decimal("0.00")
+    paid: Decimal = Decimal("0.00")
+    base: Decimal | None = None
+    rate: Decimal | None = None
+    tier_id: int | None = None
+
+    @property
+    def owed(self) -> Decimal:
+        return self.accrued - self.paid
+
+
+def ledger_lines(*, quarter: Quarter) -> dict[tuple[int, int], LedgerLine]:
+    """{(partner id, metric id): its line}: sums by kind, and the latest base, rate and tier."""
+    lines: dict[tuple[int, int], LedgerLine] = defaultdict(LedgerLine)
+    entries = RebateEntry.objects.filter(quarter=str(quarter)).order_by("pk")
+    for partner, metric, kind, amount, base, rate, tier in entries.values_list(
+        "partner_id", "metric_id", "kind", "amount", "base", "rate", "tier_id"
+    ):
+        line = lines[(partner, metric)]
+        if kind == EntryKind.PAYOUT:
+            line.paid += amount
+        else:
+            line.accrued += amount
+            line.base, line.rate, line.tier_id = base, rate, tier
+    return dict(lines)
+
+
+def metric_ids(keys: set[str]) -> dict[str, int]:
+    return dict(Metric.objects.filter(key__in=keys).values_list("key", "pk"))
+
+
+@dataclass(frozen=True)
+class StatementRow:
+    partner_ref: str
+    quarter: str
+    tier: str
+    metric: str
+    base: Decimal
+    rate: Decimal
+    amount: Decimal
+    paid: Decimal
+
+
+def rebate_statement(*, quarter: Quarter, partner_id: int | None = None) -> list[StatementRow]:
+    """One row per partner and metric with any ledger entry in the quarter, by ref and metric."""
+    from partners.models import Partner
+
+    lines = ledger_lines(quarter=quarter)
+    if partner_id is not None:
+        lines = {key: line for key, line in lines.items() if key[0] == partner_id}
+    refs = dict(Partner.objects.filter(pk__in={p for p, _ in lines}).values_list("pk", "ref"))
+    keys = dict(Metric.objects.filter(pk__in={m for _, m in lines}).values_list("pk", "key"))
+    tiers = dict(
+        Tier.objects.filter(pk__in={line.tier_id for line in lines.values()}).values_list(
+            "pk", "key"
+        )
+    )
+    rows = [
+        StatementRow(
+            refs[partner],
+            str(quarter),
+            tiers.get(line.tier_id, ""),
+            keys[metric],
+            line.base if line.base is not None else Decimal(0),
+            line.rate if line.rate is not None else Decimal(0),
+            line.accrued,
+            line.paid,
+        )
+        for (partner, metric), line in lines.items()
+    ]
+    return sorted(rows, key=lambda row: (row.partner_ref, row.metric))
+
+
+def rebate_ledger(*, quarter: Quarter):
+    return (
+        RebateEntry.objects.filter(quarter=str(quarter))
+        .select_related("partner", "metric")
+        .order_by("partner__ref", "metric__key", "pk")
+    )

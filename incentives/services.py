@@ -1,0 +1,170 @@
+"""Accruing rebates into the ledger, and paying them out. Exact to the cent; all or nothing."""
+
+import datetime
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal, localcontext
+
+from django.db import connection, transaction
+
+from partnerhub.tenancy.models import Tenant
+
+from .models import EntryKind, RebateEntry
+from .quarters import Quarter
+from .selectors import (
+    ledger_lines,
+    metric_ids,
+    quarter_sums,
+    rebate_rates_in_force,
+    tiers_held_at_end,
+)
+
+LEDGER_LOCK_NAMESPACE = 4_203  # pg_advisory_xact_lock(namespace, tenant id)
+CENT = Decimal("0.01")
+
+
+class AccrualRefused(Exception):
+    pass
+
+
+def rebate_amount(base: Decimal, rate: Decimal, cap: Decimal | None) -> Decimal:
+    """base × rate / 100, rounded half-up to cents, then limited to the cap."""
+    with localcontext() as context:
+        context.prec = 60  # every digit of the product is kept before rounding
+        amount = (base * rate / 100).quantize(CENT, rounding=ROUND_HALF_UP)
+    return min(amount, cap) if cap is not None else amount
+
+
+@dataclass
+class AccrualResult:
+    quarter: Quarter
+    accruals: int = 0
+    adjustments: int = 0
+    unchanged: int = 0
+    total: Decimal = Decimal("0.00")  # the change the run wrote
+
+
+def rebates_accrue(*, tenant: Tenant, quarter: Quarter, by=None) -> AccrualResult:
+    """Write what `quarter` earned each partner into the ledger.
+
+    The tier is the one a partner held at the end of the quarter's last day, with the rates of
+    the criteria version in force then. The first accrual writes accruals; a later one writes
+    only the differences, as adjustments (late metric corrections); nothing changed, nothing
+    written. Refused for a quarter that has not ended in the tenant's today.
+    """
+    today = tenant.local_today()
+    if quarter.last_day >= today:
+        raise AccrualRefused(
+            f"{quarter} has not ended (today is {today:%Y-%m-%d} in {tenant.name}); a quarter "
+            "is accrued once it is over."
+        )
+    result = AccrualResult(quarter)
+    with transaction.atomic():
+        _lock_ledger(tenant)
+        tiers = tiers_held_at_end(quarter.last_day)
+        quarter_ends = datetime.datetime.combine(
+            quarter.last_day + datetime.timedelta(days=1), datetime.time(0), tzinfo=tenant.zone
+        )
+        rates = rebate_rates_in_force(
+            program_ids={tier.program_id for tier in tiers.values()}, before=quarter_ends
+        )
+        wanted = _amounts_earned(tiers, rates, quarter)
+        lines = ledger_lines(quarter=quarter)
+        entries = []
+        for key in sorted(wanted.keys() | lines.keys()):
+            tier_id, base, rate, amount = wanted.get(key, (None, None, None, Decimal("0.00")))
+            line = lines.get(key)
+            if line is None:
+                kind = EntryKind.ACCRUAL
+            elif amount != line.accrued:
+                kind, amount = EntryKind.ADJUSTMENT, amount - line.accrued
+            else:
+                result.unchanged += 1
+                continue
+            partner_id, metric_id = key
+            entries.append(
+                RebateEntry(
+                    tenant=tenant,
+                    partner_id=partner_id,
+                    quarter=str(quarter),
+                    metric_id=metric_id,
+                    tier_id=tier_id if tier_id is not None else (line.tier_id if line else None),
+                    kind=kind,
+                    base=base if base is not None else Decimal(0),
+                    rate=rate if rate is not None else Decimal(0),
+                    amount=amount,
+                    created_by=by,
+                )
+            )
+            result.total += amount
+            if kind == EntryKind.ACCRUAL:
+                result.accruals += 1
+            else:
+                result.adjustments += 1
+        RebateEntry.objects.bulk_create(entries, batch_size=5_000)
+    return result
+
+
+def _amounts_earned(tiers, rates, quarter) -> dict[tuple[int, int], tuple]:
+    """{(partner id, metric id): (tier id, base, rate, amount)} for every rebate earned."""
+    keys = {rate.metric for tier_rates in rates.values() for rate in tier_rates}
+    ids = metric_ids(keys)
+    sums = quarter_sums(quarter=quarter, metric_keys=keys)
+    earned = {}
+    for partner_id, tier in tiers.items():
+        for rate in rates.get((tier.program_id, tier.key), []):
+            if rate.metric not in ids:
+                continue
+            base = sums.get((partner_id, rate.metric), Decimal(0))
+            earned[(partner_id, ids[rate.metric])] = (
+                tier.pk,
+                base,
+                rate.rate,
+                rebate_amount(base, rate.rate, rate.cap),
+            )
+    return earned
+
+
+def _lock_ledger(tenant: Tenant) -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(%s, %s)", [LEDGER_LOCK_NAMESPACE, tenant.pk]
+            )
+
+
+@dataclass
+class PayoutResult:
+    payouts: int = 0
+    total: Decimal = Decimal("0.00")
+
+
+def rebates_mark_paid(
+    *, tenant: Tenant, quarter: Quarter, partner_ids: set[int] | None = None, by=None
+) -> PayoutResult:
+    """Record payouts of what each partner is owed for `quarter` (all, or the ones named).
+    Over-paid lines (an adjustment down after payment) get no payout: they show as over-paid."""
+    result = PayoutResult()
+    with transaction.atomic():
+        _lock_ledger(tenant)
+        entries = []
+        for (partner_id, metric_id), line in sorted(ledger_lines(quarter=quarter).items()):
+            if partner_ids is not None and partner_id not in partner_ids:
+                continue
+            if line.owed <= 0:
+                continue
+            entries.append(
+                RebateEntry(
+                    tenant=tenant,
+                    partner_id=partner_id,
+                    quarter=str(quarter),
+                    metric_id=metric_id,
+                    tier_id=line.tier_id,
+                    kind=EntryKind.PAYOUT,
+                    amount=line.owed,
+                    created_by=by,
+                )
+            )
+            result.payouts += 1
+            result.total += line.owed
+        RebateEntry.objects.bulk_create(entries)
+    return result

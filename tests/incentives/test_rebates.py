@@ -1,0 +1,205 @@
+"""Rebates, exact to the cent: the tier held at the quarter's end, the rates then in force,
+base × rate / 100 rounded half-up and capped, and a ledger that is only appended to."""
+
+import datetime
+import json
+from decimal import Decimal
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import DatabaseError, transaction
+from django_scopes import scope
+
+from incentives.models import RebateEntry
+from incentives.quarters import Quarter
+from incentives.services import AccrualRefused, rebate_amount, rebates_accrue
+from partners.models import Partner
+from tiers.models import PlacementChange, Program, Tier
+from tiers.programs import program_load
+
+from ..tiers.conftest import PROGRAM, set_values
+
+Q3 = Quarter.parse("2026-Q3")
+D = datetime.date
+
+REBATE_PROGRAM = json.loads(json.dumps(PROGRAM))
+REBATE_PROGRAM["tiers"][1]["rebates"] = [{"metric": "revenue", "rate": "2.5"}]
+REBATE_PROGRAM["tiers"][2]["rebates"] = [{"metric": "revenue", "rate": "3.5", "cap": "20000"}]
+
+
+def test_the_amount_is_rounded_half_up_to_cents_then_capped():
+    assert rebate_amount(Decimal("100.2"), Decimal("2.5"), None) == Decimal("2.51"), "2.505"
+    assert rebate_amount(Decimal("100.1"), Decimal("2.5"), None) == Decimal("2.50"), "2.5025"
+    assert rebate_amount(Decimal("-100.2"), Decimal("2.5"), None) == Decimal("-2.51")
+    assert rebate_amount(Decimal("1000000"), Decimal("3.5"), Decimal("20000")) == Decimal("20000")
+    huge = rebate_amount(Decimal("99999999999999.9999"), Decimal("99.9999"), None)
+    assert huge == Decimal("99999900000000.00"), "99999999999999.9999 × 0.999999, exactly"
+
+
+def test_quarters_are_written_and_bounded_as_people_say_them():
+    assert (Q3.first_day, Q3.last_day, str(Q3)) == (D(2026, 7, 1), D(2026, 9, 30), "2026-Q3")
+    assert Quarter.parse("2026-Q4").last_day == D(2026, 12, 31)
+    with pytest.raises(ValueError, match="is not a quarter written YYYY-Qn"):
+        Quarter.parse("2026-Q5")
+
+
+@pytest.fixture
+def rebates(acme, globex, time_machine):
+    """Acme's program with Silver 2.5 % and Gold 3.5 % capped at 20,000 of revenue, in force
+    since June; Globex has the same program and refs, and stays untouched."""
+    time_machine.move_to(datetime.datetime(2026, 6, 1, 9, tzinfo=datetime.UTC))
+    for world in (acme, globex):
+        with scope(tenant=world.tenant):
+            program, _, _ = program_load(tenant=world.tenant, data=REBATE_PROGRAM)
+            Partner.objects.update(program=program)
+    time_machine.move_to(datetime.datetime(2026, 11, 24, 9, tzinfo=datetime.UTC))
+    return acme
+
+
+def history(world, ref, on, to_key, reason="promotion"):
+    with scope(tenant=world.tenant):
+        program = Program.objects.get()
+        PlacementChange.objects.create(
+            tenant=world.tenant,
+            partner=Partner.objects.get(ref=ref),
+            program=program,
+            to_tier=Tier.objects.get(key=to_key) if to_key else None,
+            on=on,
+            reason=reason,
+            version=program.version,
+        )
+
+
+def accrue(world, quarter=Q3):
+    with scope(tenant=world.tenant):
+        return rebates_accrue(tenant=world.tenant, quarter=quarter)
+
+
+def ledger(world) -> list[tuple]:
+    with scope(tenant=world.tenant):
+        return [
+            (e.partner.ref, e.metric.key, e.tier.key if e.tier else None, e.kind, e.amount)
+            for e in RebateEntry.objects.select_related("partner", "metric", "tier").order_by(
+                "partner__ref", "pk"
+            )
+        ]
+
+
+def test_the_tier_held_at_the_end_of_the_last_day_earns_its_rate(rebates, globex):
+    history(rebates, "P-001", D(2026, 1, 10), "silver")
+    history(rebates, "P-001", D(2026, 9, 30), "gold")  # moved up on the quarter's last day
+    history(rebates, "P-002", D(2026, 2, 1), "silver")
+    history(rebates, "P-002", D(2026, 10, 1), "gold")  # the day after: not this quarter's
+    history(rebates, "P-003", D(2026, 3, 1), "registered")  # a tier without rebates
+    set_values(rebates, "P-001", "revenue", {"2026-07": "1000.10", "2026-09": "1000.10"})
+    set_values(rebates, "P-001", "revenue", {"2026-06": "999999", "2026-10": "999999"})
+    set_values(rebates, "P-002", "revenue", {"2026-08": "100.2"})
+    set_values(rebates, "P-003", "revenue", {"2026-08": "50000"})
+    result = accrue(rebates)
+    assert (result.accruals, result.adjustments, result.total) == (2, 0, Decimal("72.52"))
+    assert ledger(rebates) == [
+        ("P-001", "revenue", "gold", "accrual", Decimal("70.01")),  # 2000.20 × 3.5 % = 70.007
+        ("P-002", "revenue", "silver", "accrual", Decimal("2.51")),  # 100.2 × 2.5 % = 2.505
+    ]
+    assert ledger(globex) == [], "the other tenant, with the same refs, is untouched"
+
+
+def test_the_cap_limits_a_quarter(rebates):
+    history(rebates, "P-001", D(2026, 1, 10), "gold")
+    set_values(
+        rebates, "P-001", "revenue", {"2026-07": "400000", "2026-08": "400000", "2026-09": "400000"}
+    )
+    accrue(rebates)
+    assert ledger(rebates) == [("P-001", "revenue", "gold", "accrual", Decimal("20000.00"))]
+
+
+def test_a_late_correction_is_accrued_as_the_difference_and_nothing_changed_writes_nothing(
+    rebates,
+):
+    history(rebates, "P-002", D(2026, 2, 1), "silver")
+    set_values(rebates, "P-002", "revenue", {"2026-07": "10000"})
+    accrue(rebates)
+    set_values(rebates, "P-002", "revenue", {"2026-07": "12000"})  # corrected late
+    result = accrue(rebates)
+    assert (result.accruals, result.adjustments, result.total) == (0, 1, Decimal("50.00"))
+    again = accrue(rebates)
+    assert (again.accruals, again.adjustments, again.unchanged) == (0, 0, 1)
+    assert ledger(rebates) == [
+        ("P-002", "revenue", "silver", "accrual", Decimal("250.00")),
+        ("P-002", "revenue", "silver", "adjustment", Decimal("50.00")),
+    ]
+
+
+def test_rates_are_those_in_force_on_the_last_day(rebates, time_machine):
+    history(rebates, "P-002", D(2026, 2, 1), "silver")
+    set_values(rebates, "P-002", "revenue", {"2026-07": "10000"})
+    later = json.loads(json.dumps(REBATE_PROGRAM))
+    later["tiers"][1]["rebates"][0]["rate"] = "10"
+    with scope(tenant=rebates.tenant):
+        program_load(tenant=rebates.tenant, data=later)  # today: after the quarter ended
+    accrue(rebates)
+    assert ledger(rebates) == [("P-002", "revenue", "silver", "accrual", Decimal("250.00"))]
+
+
+def test_a_quarter_that_has_not_ended_is_refused(rebates):
+    with pytest.raises(AccrualRefused, match="2026-Q4 has not ended"):
+        accrue(rebates, Quarter.parse("2026-Q4"))
+
+
+def test_ledger_entries_can_never_be_changed_or_deleted(rebates):
+    history(rebates, "P-002", D(2026, 2, 1), "silver")
+    set_values(rebates, "P-002", "revenue", {"2026-07": "10000"})
+    accrue(rebates)
+    with scope(tenant=rebates.tenant):
+        entry = RebateEntry.objects.get()
+        with pytest.raises(DatabaseError, match="never changed or deleted"), transaction.atomic():
+            RebateEntry.objects.filter(pk=entry.pk).update(amount=Decimal("999.00"))
+        with pytest.raises(DatabaseError, match="never changed or deleted"), transaction.atomic():
+            entry.delete()
+        assert RebateEntry.objects.get().amount == Decimal("250.00")
+
+
+def command(*args) -> str:
+    out = StringIO()
+    call_command(*args, stdout=out)
+    return out.getvalue()
+
+
+def test_finance_exports_marks_paid_and_sees_what_a_later_adjustment_leaves_owed(rebates):
+    history(rebates, "P-001", D(2026, 1, 10), "gold")
+    history(rebates, "P-002", D(2026, 2, 1), "silver")
+    set_values(rebates, "P-001", "revenue", {"2026-07": "10000.50"})
+    set_values(rebates, "P-002", "revenue", {"2026-08": "100.2"})
+    assert command("accrue_rebates", "--tenant", "acme", "--quarter", "2026-Q3") == (
+        "2026-Q3: 2 accruals, 0 adjustments, 0 unchanged; 352.53 EUR written.\n"
+    )
+    assert "1 payouts, 2.51 EUR paid" in command(
+        "mark_rebates_paid", "--tenant", "acme", "--quarter", "2026-Q3", "--partner", "P-002"
+    )
+    set_values(rebates, "P-002", "revenue", {"2026-08": "0"})  # a late correction, after payment
+    command("accrue_rebates", "--tenant", "acme", "--quarter", "2026-Q3")
+    assert command("export_rebates", "--tenant", "acme", "--quarter", "2026-Q3") == (
+        "partner_ref,quarter,tier,metric,base,rate,amount,paid\n"
+        "P-001,2026-Q3,gold,revenue,10000.5,3.5,350.02,0.00\n"
+        "P-002,2026-Q3,silver,revenue,0,2.5,0.00,2.51\n"
+    )
+    ledger_csv = command("export_rebates", "--tenant", "acme", "--quarter", "2026-Q3", "--ledger")
+    lines = ledger_csv.splitlines()
+    assert lines[0] == "partner_ref,quarter,metric,kind,amount,created_at"
+    assert [line.rsplit(",", 1)[0] for line in lines[1:]] == [
+        "P-001,2026-Q3,revenue,accrual,350.02",
+        "P-002,2026-Q3,revenue,accrual,2.51",
+        "P-002,2026-Q3,revenue,payout,2.51",
+        "P-002,2026-Q3,revenue,adjustment,-2.51",
+    ]
+    assert lines[1].endswith("+01:00") or lines[1].endswith("+00:00"), "tenant-local time"
+    assert "1 payouts, 350.02 EUR paid" in command(
+        "mark_rebates_paid", "--tenant", "acme", "--quarter", "2026-Q3"
+    ), "the over-paid line gets no payout"
+    with pytest.raises(
+        CommandError, match="unknown partner_ref “p-001” \\(did you mean “P-001”\\?\\)"
+    ):
+        command(
+            "mark_rebates_paid", "--tenant", "acme", "--quarter", "2026-Q3", "--partner", "p-001"
+        )
