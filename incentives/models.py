@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import models
 
+from partnerhub.jobs import TrackedJob
 from partnerhub.tenancy.models import TenantOwnedModel
 
 
@@ -45,3 +46,39 @@ class RebateEntry(TenantOwnedModel):
 
     def __str__(self):
         return f"{self.quarter} {self.kind} {self.amount}"
+
+
+class AccrualStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    REFUSED = "refused", "Refused"
+    FAILED = "failed", "Failed"
+
+
+class RebateAccrual(TenantOwnedModel, TrackedJob):
+    """One accrual of a quarter (the button, the nightly or the command): a job that ends."""
+
+    quarter = models.CharField(max_length=7)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    status = models.CharField(max_length=16, choices=AccrualStatus, default=AccrualStatus.QUEUED)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    summary = models.JSONField(default=dict, blank=True)
+    message = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.quarter} accrual ({self.status})"
+
+    @classmethod
+    def failure_fields(cls, reason: str) -> dict:
+        return {"message": reason}
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status not in (AccrualStatus.QUEUED, AccrualStatus.RUNNING)

@@ -5,10 +5,13 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 
 from django.db import connection, transaction
+from django.utils import timezone
 
+from partnerhub.jobs import job_claim, job_heartbeat
+from partnerhub.queue import enqueue_on_commit
 from partnerhub.tenancy.models import Tenant
 
-from .models import EntryKind, RebateEntry
+from .models import AccrualStatus, EntryKind, RebateAccrual, RebateEntry
 from .quarters import Quarter
 from .selectors import (
     ledger_lines,
@@ -24,6 +27,10 @@ CENT = Decimal("0.01")
 
 class AccrualRefused(Exception):
     pass
+
+
+class AccrualLost(Exception):
+    """Another attempt (or the sweeper) took the accrual over; this attempt's entries roll back."""
 
 
 def rebate_amount(base: Decimal, rate: Decimal, cap: Decimal | None) -> Decimal:
@@ -168,3 +175,68 @@ def rebates_mark_paid(
             result.total += line.owed
         RebateEntry.objects.bulk_create(entries)
     return result
+
+
+# --- accrual as a job (button, nightly) --------------------------------------------------------
+
+
+def accrual_queue(*, tenant: Tenant, quarter: Quarter, started_by=None) -> RebateAccrual:
+    """Record an accrual and hand it to a worker; QueueUnavailable (and no record) when the
+    queue cannot take it."""
+    from .tasks import run_rebate_accrual
+
+    accrual = RebateAccrual.objects.create(
+        tenant=tenant, quarter=str(quarter), started_by=started_by
+    )
+
+    def undo() -> None:
+        RebateAccrual.objects.filter(pk=accrual.pk).delete()
+
+    enqueue_on_commit(run_rebate_accrual, undo=undo, tenant_id=tenant.pk, accrual_id=accrual.pk)
+    return accrual
+
+
+def accrual_run(*, accrual: RebateAccrual) -> RebateAccrual:
+    """Claim the accrual job, accrue, and record the outcome in the ledger's own transaction."""
+    attempt = job_claim(RebateAccrual, accrual.pk)
+    error = None
+    if attempt is not None:
+        with job_heartbeat(RebateAccrual, accrual.pk, attempt):
+            error = _accrual_outcome(accrual, attempt)
+    accrual.refresh_from_db()
+    if error is not None:
+        raise error
+    return accrual
+
+
+def _accrual_outcome(accrual: RebateAccrual, attempt: int) -> Exception | None:
+    mine = RebateAccrual.objects.filter(
+        pk=accrual.pk, status=AccrualStatus.RUNNING, attempts=attempt
+    )
+    try:
+        with transaction.atomic():
+            result = rebates_accrue(
+                tenant=accrual.tenant, quarter=Quarter.parse(accrual.quarter), by=accrual.started_by
+            )
+            summary = {
+                "accruals": result.accruals,
+                "adjustments": result.adjustments,
+                "unchanged": result.unchanged,
+                "total": f"{result.total:.2f}",
+            }
+            if not mine.update(
+                status=AccrualStatus.DONE, summary=summary, finished_at=timezone.now()
+            ):
+                raise transaction.TransactionManagementError("the accrual was taken over")
+    except transaction.TransactionManagementError:
+        return None
+    except AccrualRefused as refused:
+        mine.update(status=AccrualStatus.REFUSED, message=str(refused), finished_at=timezone.now())
+    except Exception as error:
+        mine.update(
+            status=AccrualStatus.FAILED,
+            message=f"{type(error).__name__}: {error}",
+            finished_at=timezone.now(),
+        )
+        return error
+    return None

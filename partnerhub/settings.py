@@ -207,6 +207,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60,
         "options": {"expires": 55},
     },
+    "accrue-ended-quarters": {
+        "task": "incentives.tasks.accrue_ended_quarters",
+        "schedule": 60 * 60,  # each tenant accrues on its own quarter's first day
+        "options": {"expires": 60 * 55},
+    },
     "certification-expiry-reminders": {
         "task": "training.tasks.send_expiry_reminders_everywhere",
         "schedule": 60 * 60 * 6,

@@ -203,3 +203,35 @@ def test_finance_exports_marks_paid_and_sees_what_a_later_adjustment_leaves_owed
         command(
             "mark_rebates_paid", "--tenant", "acme", "--quarter", "2026-Q3", "--partner", "p-001"
         )
+
+
+def test_the_nightly_accrues_the_quarter_that_ended_on_the_next_quarters_first_day(
+    rebates, time_machine, django_capture_on_commit_callbacks
+):
+    from incentives.models import RebateAccrual
+    from incentives.tasks import accrue_ended_quarter_if_due
+
+    history(rebates, "P-002", D(2026, 2, 1), "silver")
+    set_values(rebates, "P-002", "revenue", {"2026-07": "10000"})
+    time_machine.move_to(datetime.datetime(2026, 9, 30, 12, tzinfo=datetime.UTC))
+    assert accrue_ended_quarter_if_due(tenant_id=rebates.tenant.pk) is None, "not the first day"
+    time_machine.move_to(datetime.datetime(2026, 10, 1, 3, tzinfo=datetime.UTC))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert accrue_ended_quarter_if_due(tenant_id=rebates.tenant.pk) == "2026-Q3"
+    with scope(tenant=rebates.tenant):
+        accrual = RebateAccrual.objects.get()
+        assert (accrual.quarter, accrual.status, accrual.summary["total"]) == (
+            "2026-Q3",
+            "done",
+            "250.00",
+        )
+    with django_capture_on_commit_callbacks(execute=True):
+        assert accrue_ended_quarter_if_due(tenant_id=rebates.tenant.pk) is None, "once"
+    assert ledger(rebates) == [("P-002", "revenue", "silver", "accrual", Decimal("250.00"))]
+
+
+def test_the_command_refuses_a_quarter_that_has_not_ended_and_says_why(rebates):
+    with pytest.raises(CommandError, match="2026-Q4 has not ended"):
+        command("accrue_rebates", "--tenant", "acme", "--quarter", "2026-Q4")
+    with pytest.raises(CommandError, match="“2026-3” is not a quarter written YYYY-Qn"):
+        command("accrue_rebates", "--tenant", "acme", "--quarter", "2026-3")

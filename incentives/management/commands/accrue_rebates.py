@@ -1,7 +1,8 @@
 from django.core.management.base import CommandError
 
+from incentives.models import AccrualStatus, RebateAccrual
 from incentives.quarters import Quarter
-from incentives.services import AccrualRefused, rebates_accrue
+from incentives.services import accrual_run
 from partnerhub.tenancy.management.tenant_command import TenantCommand
 
 
@@ -14,10 +15,16 @@ class Command(TenantCommand):
 
     def handle_tenant(self, tenant, *, quarter, **options):
         try:
-            result = rebates_accrue(tenant=tenant, quarter=Quarter.parse(quarter))
-        except (ValueError, AccrualRefused) as error:
+            found = Quarter.parse(quarter)
+        except ValueError as error:
             raise CommandError(str(error)) from None
+        accrual = accrual_run(
+            accrual=RebateAccrual.objects.create(tenant=tenant, quarter=str(found))
+        )
+        if accrual.status != AccrualStatus.DONE:
+            raise CommandError(accrual.message)
+        done = accrual.summary
         self.stdout.write(
-            f"{result.quarter}: {result.accruals} accruals, {result.adjustments} adjustments, "
-            f"{result.unchanged} unchanged; {result.total:.2f} {tenant.currency} written."
+            f"{found}: {done['accruals']} accruals, {done['adjustments']} adjustments, "
+            f"{done['unchanged']} unchanged; {done['total']} {tenant.currency} written."
         )
