@@ -127,6 +127,11 @@ class StatementRow:
     amount: Decimal
     paid: Decimal
 
+    @property
+    def owed(self) -> Decimal:
+        """Negative when a later adjustment left the partner over-paid."""
+        return self.amount - self.paid
+
 
 def rebate_statement(*, quarter: Quarter, partner_id: int | None = None) -> list[StatementRow]:
     """One row per partner and metric with any ledger entry in the quarter, by ref and metric."""
@@ -164,3 +169,45 @@ def rebate_ledger(*, quarter: Quarter):
         .select_related("partner", "metric")
         .order_by("partner__ref", "metric__key", "pk")
     )
+
+
+def partner_rebate_statement(*, partner_id: int) -> list[StatementRow]:
+    """Every quarter of one partner's rebates, newest first, one row per metric."""
+    quarters = (
+        RebateEntry.objects.filter(partner_id=partner_id)
+        .values_list("quarter", flat=True)
+        .distinct()
+        .order_by()
+    )
+    rows = []
+    for quarter in sorted(set(quarters), reverse=True):
+        rows += rebate_statement(quarter=Quarter.parse(quarter), partner_id=partner_id)
+    return rows
+
+
+@dataclass
+class TierTotal:
+    tier: str
+    partners: int = 0
+    base: Decimal = Decimal(0)
+    accrued: Decimal = Decimal("0.00")
+    paid: Decimal = Decimal("0.00")
+
+    @property
+    def owed(self) -> Decimal:
+        return self.accrued - self.paid
+
+
+def rebate_totals_by_tier(*, quarter: Quarter) -> list[TierTotal]:
+    """A quarter's rebates per tier, for finance: partners, base, accrued, paid, owed."""
+    totals: dict[str, TierTotal] = {}
+    partners: dict[str, set[str]] = defaultdict(set)
+    for row in rebate_statement(quarter=quarter):
+        total = totals.setdefault(row.tier, TierTotal(row.tier))
+        partners[row.tier].add(row.partner_ref)
+        total.base += row.base
+        total.accrued += row.amount
+        total.paid += row.paid
+    for tier, refs in partners.items():
+        totals[tier].partners = len(refs)
+    return sorted(totals.values(), key=lambda total: total.tier)

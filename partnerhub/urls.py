@@ -10,6 +10,7 @@ tenant_patterns = [
     path("", include("metrics.urls")),
     path("", include("training.urls")),
     path("", include("tiers.urls")),
+    path("", include("incentives.urls")),
 ]
 
 urlpatterns = [

@@ -235,3 +235,50 @@ def test_the_command_refuses_a_quarter_that_has_not_ended_and_says_why(rebates):
         command("accrue_rebates", "--tenant", "acme", "--quarter", "2026-Q4")
     with pytest.raises(CommandError, match="“2026-3” is not a quarter written YYYY-Qn"):
         command("accrue_rebates", "--tenant", "acme", "--quarter", "2026-3")
+
+
+def test_a_partner_reads_its_statement_in_its_currency_and_downloads_it(rebates, globex):
+    history(rebates, "P-001", D(2026, 1, 10), "gold")
+    set_values(rebates, "P-001", "revenue", {"2026-07": "10000.50"})
+    accrue(rebates)
+    client = rebates.client_for(rebates.partner_user)
+    with scope(tenant=rebates.tenant):
+        own, other = rebates.partner, rebates.other_partner
+    page = client.get(f"/o/acme/partners/{own.pk}/rebates/").content.decode()
+    assert "€350.02" in page and "$" not in page, "a EUR tenant sees euros"
+    assert "<td>2026-Q3</td><td>gold</td><td>revenue</td>" in page
+    assert client.get(f"/o/acme/partners/{other.pk}/rebates/").status_code == 404
+    pdf = client.get(f"/o/acme/partners/{own.pk}/rebates/?format=pdf")
+    assert pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
+    assert 'filename="rebates-P-001-' in pdf["Content-Disposition"]
+
+
+def test_managers_see_totals_per_tier_and_export_them_and_admins_accrue(
+    rebates, django_capture_on_commit_callbacks
+):
+    history(rebates, "P-001", D(2026, 1, 10), "gold")
+    history(rebates, "P-002", D(2026, 2, 1), "silver")
+    set_values(rebates, "P-001", "revenue", {"2026-07": "10000.50"})
+    set_values(rebates, "P-002", "revenue", {"2026-08": "100.2"})
+    manager = rebates.client_for(rebates.manager)
+    assert manager.post("/o/acme/rebates/accrue/", {"quarter": "2026-Q3"}, follow=True).content
+    assert ledger(rebates) == [], "a manager cannot accrue"
+    admin = rebates.client_for(rebates.admin)
+    with django_capture_on_commit_callbacks(execute=True):
+        done = admin.post("/o/acme/rebates/accrue/", {"quarter": "2026-Q3"}, follow=True)
+    assert "Accrual of 2026-Q3 started." in done.content.decode()
+    page = manager.get("/o/acme/rebates/", {"quarter": "2026-Q3"})
+    totals = {t.tier: (t.partners, t.accrued, t.owed) for t in page.context["totals"]}
+    assert totals == {
+        "gold": (1, Decimal("350.02"), Decimal("350.02")),
+        "silver": (1, Decimal("2.51"), Decimal("2.51")),
+    }
+    assert "2 accruals, 0 adjustments, 352.53 EUR written" in page.content.decode()
+    exported = manager.get("/o/acme/rebates/", {"quarter": "2026-Q3", "format": "csv"})
+    assert exported.content.decode().splitlines() == [
+        "partner_ref,quarter,tier,metric,base,rate,amount,paid",
+        "P-001,2026-Q3,gold,revenue,10000.5,3.5,350.02,0.00",
+        "P-002,2026-Q3,silver,revenue,100.2,2.5,2.51,0.00",
+    ]
+    not_ended = manager.get("/o/acme/rebates/", {"quarter": "2026-Q4"}).content.decode()
+    assert "2026-Q4 has not ended" in not_ended
