@@ -211,3 +211,33 @@ def rebate_totals_by_tier(*, quarter: Quarter) -> list[TierTotal]:
     for tier, refs in partners.items():
         totals[tier].partners = len(refs)
     return sorted(totals.values(), key=lambda total: total.tier)
+
+
+@dataclass(frozen=True)
+class TierWorth:
+    """What holding a tier pays, per quarter: its rebates, its MDF and its discount."""
+
+    tier: Tier
+    rebates: list[tuple[str, Decimal, Decimal | None]]  # (metric name, rate, cap)
+    mdf_quarterly: Decimal | None
+    discount: str | None
+
+    @property
+    def pays_anything(self) -> bool:
+        return bool(self.rebates or self.mdf_quarterly or self.discount)
+
+
+def tier_worth(tier: Tier | None) -> TierWorth | None:
+    if tier is None:
+        return None
+    names = dict(Metric.objects.values_list("key", "name"))
+    rebates = [
+        (
+            names.get(r["metric"], r["metric"]),
+            Decimal(r["rate"]),
+            Decimal(r["cap"]) if "cap" in r else None,
+        )
+        for r in tier.rebates or []
+    ]
+    discount = next((b.value or b.title for b in tier.benefits.all() if b.kind == "discount"), None)
+    return TierWorth(tier, rebates, tier.mdf_quarterly, discount)

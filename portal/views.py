@@ -2,6 +2,7 @@
 
 from django.shortcuts import render
 
+from incentives.selectors import tier_worth
 from partners.selectors import partner_counts_by_status, partner_for_member
 from tiers.selectors import notices_unread, partner_standing
 from training.selectors import partner_certifications
@@ -11,10 +12,13 @@ def portal_home(request):
     membership = request.membership
     if membership.is_partner_user:
         partner = partner_for_member(membership=membership, partner_id=membership.partner_id)
+        standing = partner_standing(partner=partner, currency=request.tenant.currency)
         context = {
             "partner": partner,
-            "standing": partner_standing(partner=partner, currency=request.tenant.currency),
+            "standing": standing,
             "notices": notices_unread(user=request.user),
+            "worth": tier_worth(standing.tier),
+            "next_worth": tier_worth(standing.next_tier),
         }
         return render(request, "portal/partner_home.html", context)
     counts = partner_counts_by_status()
@@ -29,9 +33,12 @@ def portal_home(request):
 def partner_detail(request, partner_pk: int):
     """Managers see any partner; a partner user sees its own and gets 404 for any other."""
     partner = partner_for_member(membership=request.membership, partner_id=partner_pk)
+    standing = partner_standing(partner=partner, currency=request.tenant.currency)
     context = {
         "partner": partner,
-        "standing": partner_standing(partner=partner, currency=request.tenant.currency),
+        "standing": standing,
+        "worth": tier_worth(standing.tier),
+        "next_worth": tier_worth(standing.next_tier),
         "certifications": partner_certifications(
             partner=partner, today=request.tenant.local_today()
         ),

@@ -26,6 +26,7 @@ D = datetime.date
 REBATE_PROGRAM = json.loads(json.dumps(PROGRAM))
 REBATE_PROGRAM["tiers"][1]["rebates"] = [{"metric": "revenue", "rate": "2.5"}]
 REBATE_PROGRAM["tiers"][2]["rebates"] = [{"metric": "revenue", "rate": "3.5", "cap": "20000"}]
+REBATE_PROGRAM["tiers"][2]["mdf"] = {"quarterly": "10000"}
 
 
 def test_the_amount_is_rounded_half_up_to_cents_then_capped():
@@ -282,3 +283,18 @@ def test_managers_see_totals_per_tier_and_export_them_and_admins_accrue(
     ]
     not_ended = manager.get("/o/acme/rebates/", {"quarter": "2026-Q4"}).content.decode()
     assert "2026-Q4 has not ended" in not_ended
+
+
+def test_the_partner_home_says_what_the_tier_and_the_next_one_pay(rebates):
+    from tiers.services import placements_recalculate
+
+    set_values(rebates, "P-001", "revenue", {"2026-01": "150000"})
+    with scope(tenant=rebates.tenant):
+        placements_recalculate(program=Program.objects.get(), as_of=D(2026, 11, 22))
+    page = rebates.client_for(rebates.partner_user).get("/o/acme/").content.decode()
+    worth = page[page.index("What Silver is worth each quarter") :]
+    assert "Rebate: <strong>2.5 %</strong> of Revenue" in worth
+    assert "Discount: <strong>10 %</strong>" in worth
+    next_tier = worth[worth.index("Gold would pay") :]
+    assert "Rebate: 3.5 % of Revenue, up to €20,000.00" in next_tier
+    assert "Market development funds: €10,000.00 a quarter" in next_tier
