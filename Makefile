@@ -46,3 +46,4 @@ bench: install
 	cd bench && ../$(BIN)/python import_metrics.py
 	cd bench && ../$(BIN)/python recalculate.py
 	cd bench && ../$(BIN)/python memory.py
+	cd bench && ../$(BIN)/python accrue.py
