@@ -5,18 +5,20 @@ Loading it again changes nothing. Later capabilities add their data here.
 
 import random
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from django.db import transaction
 from django_scopes import scope
 
+from incentives.quarters import Quarter
+from incentives.services import rebates_accrue, rebates_mark_paid
 from metrics.models import Metric, MetricUnit, MetricValue
 from metrics.selectors import months_before
 from partnerhub.tenancy.models import Role, Tenant
 from partnerhub.tenancy.services import membership_add, tenant_create
 from partners.models import Partner, PartnerStatus
-from tiers.models import Program, Tier
+from tiers.models import CriteriaVersion, Program, Tier
 from tiers.programs import program_load
 from tiers.services import recalculation_create, recalculation_run
 from training.models import (
@@ -144,6 +146,7 @@ def _demo_tenant(tenant: Tenant, spec: DemoTenant) -> list[DemoLogin]:
     _demo_program(tenant)
     _demo_training(tenant, rng)
     _demo_placements(tenant)
+    _demo_rebates(tenant)
     first_partner = Partner.objects.get(ref="P-0001")
     partner_user = membership_add(
         tenant=tenant,
@@ -242,9 +245,11 @@ DEMO_PROGRAM = {
             "name": "Silver",
             "rank": 1,
             "rule": {"metric": "revenue", "agg": "sum", "window": 12, "op": ">=", "value": 300000},
+            "rebates": [{"metric": "revenue", "rate": "2"}],
             "benefits": [
                 {"title": "Partner discount", "kind": "discount", "value": "12 %"},
                 {"title": "Deal registration", "kind": "other"},
+                {"title": "Quarterly rebate", "kind": "rebate", "value": "2 % of revenue"},
             ],
         },
         {
@@ -258,9 +263,12 @@ DEMO_PROGRAM = {
                     {"certification": "sales-pro", "min": 1},
                 ]
             },
+            "rebates": [{"metric": "revenue", "rate": "3", "cap": "15000"}],
+            "mdf": {"quarterly": "2500"},
             "benefits": [
                 {"title": "Partner discount", "kind": "discount", "value": "18 %"},
-                {"title": "Market development funds", "kind": "mdf", "value": "$10,000 a year"},
+                {"title": "Quarterly rebate", "kind": "rebate", "value": "3 % of revenue"},
+                {"title": "Market development funds", "kind": "mdf", "value": "2,500 a quarter"},
                 {"title": "Solution architecture masterclass", "kind": "training"},
             ],
         },
@@ -276,9 +284,12 @@ DEMO_PROGRAM = {
                     {"certification": "architect", "min": 1},
                 ]
             },
+            "rebates": [{"metric": "revenue", "rate": "4", "cap": "40000"}],
+            "mdf": {"quarterly": "10000"},
             "benefits": [
                 {"title": "Partner discount", "kind": "discount", "value": "25 %"},
-                {"title": "Market development funds", "kind": "mdf", "value": "$40,000 a year"},
+                {"title": "Quarterly rebate", "kind": "rebate", "value": "4 % of revenue"},
+                {"title": "Market development funds", "kind": "mdf", "value": "10,000 a quarter"},
                 {"title": "Priority support with a named engineer", "kind": "support"},
                 {"title": "Early access to the roadmap", "kind": "early_access"},
             ],
@@ -286,20 +297,35 @@ DEMO_PROGRAM = {
     ],
 }
 DEMO_EVALUATED_ON = date(2026, 11, 1)
+# The demo program has been in force since December 2025 and evaluated at each quarter's
+# start, so its partners have a tier history and three quarters of rebates.
+DEMO_PROGRAM_SINCE = datetime(2025, 12, 1, tzinfo=UTC)
+DEMO_EVALUATIONS = (date(2026, 1, 1), date(2026, 4, 1), date(2026, 7, 1), date(2026, 10, 1))
+DEMO_ACCRUED, DEMO_PAID = ("2026-Q1", "2026-Q2", "2026-Q3"), ("2026-Q1", "2026-Q2")
 
 
 def _demo_program(tenant: Tenant) -> None:
     if Program.objects.exists():
         return
     program, _, _ = program_load(tenant=tenant, data=DEMO_PROGRAM)
+    CriteriaVersion.objects.filter(program=program).update(created_at=DEMO_PROGRAM_SINCE)
     Partner.objects.update(program=program)
 
 
 def _demo_placements(tenant: Tenant) -> None:
     program = Program.objects.get(key=DEMO_PROGRAM["key"])
     if program.last_evaluated_on is None:
-        run = recalculation_create(program=program, as_of=DEMO_EVALUATED_ON)
-        recalculation_run(run=run, notify=False)
+        for as_of in (*DEMO_EVALUATIONS, DEMO_EVALUATED_ON):
+            run = recalculation_create(program=program, as_of=as_of)
+            recalculation_run(run=run, notify=False)
+
+
+def _demo_rebates(tenant: Tenant) -> None:
+    """Accrue the demo's ended quarters and pay the older ones (again: nothing new)."""
+    for quarter in DEMO_ACCRUED:
+        rebates_accrue(tenant=tenant, quarter=Quarter.parse(quarter))
+    for quarter in DEMO_PAID:
+        rebates_mark_paid(tenant=tenant, quarter=Quarter.parse(quarter))
 
 
 DEMO_COURSES = (
