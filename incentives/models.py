@@ -82,3 +82,41 @@ class RebateAccrual(TenantOwnedModel, TrackedJob):
     @property
     def is_finished(self) -> bool:
         return self.status not in (AccrualStatus.QUEUED, AccrualStatus.RUNNING)
+
+
+class FundEntryKind(models.TextChoices):
+    ALLOCATION = "allocation", "Allocation"
+
+
+class FundEntry(TenantOwnedModel):
+    """One line of a partner's market development funds ledger (append-only, like rebates).
+
+    Each quarter's allocation is the quarterly MDF of the tier the partner held on the
+    quarter's first day; unused funds expire at the end of the following quarter. Requests,
+    approvals and claims will be entries of their own.
+    """
+
+    partner = models.ForeignKey("partners.Partner", on_delete=models.PROTECT, related_name="+")
+    quarter = models.CharField(max_length=7)  # the quarter the funds were allocated for
+    tier = models.ForeignKey(
+        "tiers.Tier", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    kind = models.CharField(max_length=16, choices=FundEntryKind)
+    amount = models.DecimalField(max_digits=14, decimal_places=2)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["quarter", "partner", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["partner", "quarter"],
+                condition=models.Q(kind="allocation"),
+                name="fund_allocation_once_per_quarter",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.quarter} {self.kind} {self.amount}"

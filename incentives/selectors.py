@@ -12,7 +12,7 @@ from django.db.models import Sum
 from metrics.models import Metric, MetricValue
 from tiers.models import CriteriaVersion, PlacementChange, Tier
 
-from .models import EntryKind, RebateEntry
+from .models import EntryKind, FundEntry, FundEntryKind, RebateEntry
 from .quarters import Quarter
 
 
@@ -38,12 +38,10 @@ class RebateRate:
     cap: Decimal | None
 
 
-def rebate_rates_in_force(
-    *, program_ids: set[int], before: datetime.datetime
-) -> dict[tuple[int, str], list[RebateRate]]:
-    """{(program id, tier key): rates} from the latest criteria version of each program made
-    before `before` (the moment a quarter's last day ended, in the tenant's time)."""
-    rates: dict[tuple[int, str], list[RebateRate]] = {}
+def tiers_in_force(*, program_ids: set[int], before: datetime.datetime) -> dict[tuple, dict]:
+    """{(program id, tier key): the tier as its program's latest criteria version made before
+    `before` describes it (the moment a day ended, in the tenant's time)}."""
+    found: dict[tuple, dict] = {}
     versions = (
         CriteriaVersion.objects.filter(program_id__in=program_ids, created_at__lt=before)
         .order_by("program_id", "-number")
@@ -55,15 +53,27 @@ def rebate_rates_in_force(
             continue  # an older version of a program already read
         seen.add(program_id)
         for tier in snapshot["tiers"]:
-            rates[(program_id, tier["key"])] = [
-                RebateRate(
-                    r["metric"],
-                    Decimal(r["rate"]),
-                    Decimal(r["cap"]) if "cap" in r else None,
-                )
-                for r in tier.get("rebates") or []
-            ]
-    return rates
+            found[(program_id, tier["key"])] = tier
+    return found
+
+
+def rebate_rates_in_force(
+    *, program_ids: set[int], before: datetime.datetime
+) -> dict[tuple[int, str], list[RebateRate]]:
+    """{(program id, tier key): rates} of the criteria version in force before `before`."""
+    return {
+        key: [
+            RebateRate(r["metric"], Decimal(r["rate"]), Decimal(r["cap"]) if "cap" in r else None)
+            for r in tier.get("rebates") or []
+        ]
+        for key, tier in tiers_in_force(program_ids=program_ids, before=before).items()
+    }
+
+
+def end_of_day(day: datetime.date, zone) -> datetime.datetime:
+    return datetime.datetime.combine(
+        day + datetime.timedelta(days=1), datetime.time(0), tzinfo=zone
+    )
 
 
 def quarter_sums(*, quarter: Quarter, metric_keys: set[str]) -> dict[tuple[int, str], Decimal]:
@@ -227,10 +237,13 @@ class TierWorth:
         return bool(self.rebates or self.mdf_quarterly or self.discount)
 
 
-def tier_worth(tier: Tier | None) -> TierWorth | None:
-    if tier is None:
-        return None
-    names = dict(Metric.objects.values_list("key", "name"))
+def tiers_worth(*tiers: Tier | None) -> list[TierWorth | None]:
+    """What each of `tiers` pays (None for no tier), reading metric names once."""
+    names = dict(Metric.objects.values_list("key", "name")) if any(tiers) else {}
+    return [_worth(tier, names) if tier is not None else None for tier in tiers]
+
+
+def _worth(tier: Tier, names: dict[str, str]) -> TierWorth:
     rebates = [
         (
             names.get(r["metric"], r["metric"]),
@@ -241,3 +254,38 @@ def tier_worth(tier: Tier | None) -> TierWorth | None:
     ]
     discount = next((b.value or b.title for b in tier.benefits.all() if b.kind == "discount"), None)
     return TierWorth(tier, rebates, tier.mdf_quarterly, discount)
+
+
+@dataclass(frozen=True)
+class FundLine:
+    quarter: str
+    tier: str
+    allocated: Decimal
+    expires_on: datetime.date  # the last day the funds can be used
+
+    def expired_on(self, today: datetime.date) -> bool:
+        return today > self.expires_on
+
+
+def mdf_allocations(*, partner_id: int) -> list[FundLine]:
+    """A partner's allocations, newest first; each usable until the end of the next quarter."""
+    entries = (
+        FundEntry.objects.filter(partner_id=partner_id, kind=FundEntryKind.ALLOCATION)
+        .select_related("tier")
+        .order_by("-quarter")
+    )
+    return [
+        FundLine(
+            e.quarter,
+            e.tier.key if e.tier else "",
+            e.amount,
+            Quarter.parse(e.quarter).next().last_day,
+        )
+        for e in entries
+    ]
+
+
+def mdf_available(*, partner_id: int, today: datetime.date) -> Decimal:
+    """Allocations not yet expired (requests and approvals will draw on them)."""
+    lines = mdf_allocations(partner_id=partner_id)
+    return sum((line.allocated for line in lines if not line.expired_on(today)), Decimal("0.00"))

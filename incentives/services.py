@@ -1,6 +1,5 @@
 """Accruing rebates into the ledger, and paying them out. Exact to the cent; all or nothing."""
 
-import datetime
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 
@@ -11,14 +10,23 @@ from partnerhub.jobs import job_claim, job_heartbeat
 from partnerhub.queue import enqueue_on_commit
 from partnerhub.tenancy.models import Tenant
 
-from .models import AccrualStatus, EntryKind, RebateAccrual, RebateEntry
+from .models import (
+    AccrualStatus,
+    EntryKind,
+    FundEntry,
+    FundEntryKind,
+    RebateAccrual,
+    RebateEntry,
+)
 from .quarters import Quarter
 from .selectors import (
+    end_of_day,
     ledger_lines,
     metric_ids,
     quarter_sums,
     rebate_rates_in_force,
     tiers_held_at_end,
+    tiers_in_force,
 )
 
 LEDGER_LOCK_NAMESPACE = 4_203  # pg_advisory_xact_lock(namespace, tenant id)
@@ -68,11 +76,9 @@ def rebates_accrue(*, tenant: Tenant, quarter: Quarter, by=None) -> AccrualResul
     with transaction.atomic():
         _lock_ledger(tenant)
         tiers = tiers_held_at_end(quarter.last_day)
-        quarter_ends = datetime.datetime.combine(
-            quarter.last_day + datetime.timedelta(days=1), datetime.time(0), tzinfo=tenant.zone
-        )
         rates = rebate_rates_in_force(
-            program_ids={tier.program_id for tier in tiers.values()}, before=quarter_ends
+            program_ids={tier.program_id for tier in tiers.values()},
+            before=end_of_day(quarter.last_day, tenant.zone),
         )
         wanted = _amounts_earned(tiers, rates, quarter)
         lines = ledger_lines(quarter=quarter)
@@ -240,3 +246,62 @@ def _accrual_outcome(accrual: RebateAccrual, attempt: int) -> Exception | None:
         )
         return error
     return None
+
+
+# --- market development funds ------------------------------------------------------------------
+
+
+class AllocationRefused(Exception):
+    pass
+
+
+@dataclass
+class AllocationResult:
+    quarter: Quarter
+    allocated: int = 0
+    total: Decimal = Decimal("0.00")
+
+
+def mdf_allocate(*, tenant: Tenant, quarter: Quarter, by=None) -> AllocationResult:
+    """Give each partner the quarterly MDF of the tier it held on the quarter's first day (its
+    latest history entry dated on or before it, with the criteria version in force that day).
+    Again: nothing new (one allocation per partner and quarter, which the database enforces)."""
+    today = tenant.local_today()
+    if quarter.first_day > today:
+        raise AllocationRefused(
+            f"{quarter} has not started (today is {today:%Y-%m-%d} in {tenant.name})."
+        )
+    result = AllocationResult(quarter)
+    with transaction.atomic():
+        _lock_ledger(tenant)
+        tiers = tiers_held_at_end(quarter.first_day)
+        in_force = tiers_in_force(
+            program_ids={tier.program_id for tier in tiers.values()},
+            before=end_of_day(quarter.first_day, tenant.zone),
+        )
+        done = set(
+            FundEntry.objects.filter(
+                quarter=str(quarter), kind=FundEntryKind.ALLOCATION
+            ).values_list("partner_id", flat=True)
+        )
+        entries = []
+        for partner_id, tier in sorted(tiers.items()):
+            mdf = (in_force.get((tier.program_id, tier.key)) or {}).get("mdf")
+            if partner_id in done or not mdf or Decimal(mdf["quarterly"]) == 0:
+                continue
+            amount = Decimal(mdf["quarterly"])
+            entries.append(
+                FundEntry(
+                    tenant=tenant,
+                    partner_id=partner_id,
+                    quarter=str(quarter),
+                    tier=tier,
+                    kind=FundEntryKind.ALLOCATION,
+                    amount=amount,
+                    created_by=by,
+                )
+            )
+            result.allocated += 1
+            result.total += amount
+        FundEntry.objects.bulk_create(entries, batch_size=5_000)
+    return result

@@ -8,7 +8,7 @@ from partnerhub.tenancy.unscoped import tenant_ids
 
 from .models import RebateAccrual
 from .quarters import Quarter
-from .services import accrual_queue, accrual_run
+from .services import accrual_queue, accrual_run, mdf_allocate
 
 
 @app.task
@@ -21,9 +21,12 @@ def accrue_ended_quarters() -> None:
 
 @app.task(base=TenantTask)
 def accrue_ended_quarter_if_due(*, tenant: Tenant) -> str | None:
+    """On a quarter's first day: allocate its MDF (again: nothing new), and queue the accrual of
+    the quarter that ended."""
     today = timezone.localtime(timezone=tenant.zone).date()
     if today != Quarter.of(today).first_day:
         return None
+    mdf_allocate(tenant=tenant, quarter=Quarter.of(today))
     ended = Quarter.of(today).previous()
     if RebateAccrual.objects.filter(quarter=str(ended)).exists():
         return None  # accrued today already (or by hand): later changes are a person's call

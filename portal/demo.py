@@ -12,7 +12,7 @@ from django.db import transaction
 from django_scopes import scope
 
 from incentives.quarters import Quarter
-from incentives.services import rebates_accrue, rebates_mark_paid
+from incentives.services import mdf_allocate, rebates_accrue, rebates_mark_paid
 from metrics.models import Metric, MetricUnit, MetricValue
 from metrics.selectors import months_before
 from partnerhub.tenancy.models import Role, Tenant
@@ -302,6 +302,7 @@ DEMO_EVALUATED_ON = date(2026, 11, 1)
 DEMO_PROGRAM_SINCE = datetime(2025, 12, 1, tzinfo=UTC)
 DEMO_EVALUATIONS = (date(2026, 1, 1), date(2026, 4, 1), date(2026, 7, 1), date(2026, 10, 1))
 DEMO_ACCRUED, DEMO_PAID = ("2026-Q1", "2026-Q2", "2026-Q3"), ("2026-Q1", "2026-Q2")
+DEMO_ALLOCATED = ("2026-Q1", "2026-Q2", "2026-Q3", "2026-Q4")
 
 
 def _demo_program(tenant: Tenant) -> None:
@@ -326,6 +327,8 @@ def _demo_rebates(tenant: Tenant) -> None:
         rebates_accrue(tenant=tenant, quarter=Quarter.parse(quarter))
     for quarter in DEMO_PAID:
         rebates_mark_paid(tenant=tenant, quarter=Quarter.parse(quarter))
+    for quarter in DEMO_ALLOCATED:
+        mdf_allocate(tenant=tenant, quarter=Quarter.parse(quarter))
 
 
 DEMO_COURSES = (

@@ -1,8 +1,10 @@
 """Pages that bring every app together: a person's home in a program, and a partner's page."""
 
+from decimal import Decimal
+
 from django.shortcuts import render
 
-from incentives.selectors import tier_worth
+from incentives.selectors import mdf_allocations, tiers_worth
 from partners.selectors import partner_counts_by_status, partner_for_member
 from tiers.selectors import notices_unread, partner_standing
 from training.selectors import partner_certifications
@@ -13,12 +15,14 @@ def portal_home(request):
     if membership.is_partner_user:
         partner = partner_for_member(membership=membership, partner_id=membership.partner_id)
         standing = partner_standing(partner=partner, currency=request.tenant.currency)
+        worth, next_worth = tiers_worth(standing.tier, standing.next_tier)
         context = {
             "partner": partner,
             "standing": standing,
             "notices": notices_unread(user=request.user),
-            "worth": tier_worth(standing.tier),
-            "next_worth": tier_worth(standing.next_tier),
+            "worth": worth,
+            "next_worth": next_worth,
+            "funds": _funds(partner, request.tenant.local_today()),
         }
         return render(request, "portal/partner_home.html", context)
     counts = partner_counts_by_status()
@@ -34,13 +38,20 @@ def partner_detail(request, partner_pk: int):
     """Managers see any partner; a partner user sees its own and gets 404 for any other."""
     partner = partner_for_member(membership=request.membership, partner_id=partner_pk)
     standing = partner_standing(partner=partner, currency=request.tenant.currency)
+    worth, next_worth = tiers_worth(standing.tier, standing.next_tier)
     context = {
         "partner": partner,
         "standing": standing,
-        "worth": tier_worth(standing.tier),
-        "next_worth": tier_worth(standing.next_tier),
+        "worth": worth,
+        "next_worth": next_worth,
+        "funds": _funds(partner, request.tenant.local_today()),
         "certifications": partner_certifications(
             partner=partner, today=request.tenant.local_today()
         ),
     }
     return render(request, "portal/partner_detail.html", context)
+
+
+def _funds(partner, today) -> dict:
+    lines = [line for line in mdf_allocations(partner_id=partner.pk) if not line.expired_on(today)]
+    return {"lines": lines, "available": sum((line.allocated for line in lines), Decimal(0))}

@@ -73,7 +73,9 @@ def test_a_killed_pool_process_is_replaced_and_the_import_is_reclaimed_and_finis
     assert (done.status, done.attempts, done.rows_inserted) == ("succeeded", 2, ROWS)
     with scope(tenant=acme.tenant):
         assert MetricValue.objects.count() == ROWS
-    assert not default_storage.exists(record.stored_file), "the upload goes once it is imported"
+    assert wait_for(lambda: not default_storage.exists(record.stored_file)), (
+        "the upload goes once it is imported (just after the commit that says so)"
+    )
 
 
 def test_a_killed_worker_leaves_a_job_the_sweeper_fails_and_a_person_retries(
@@ -102,7 +104,12 @@ def test_a_killed_worker_leaves_a_job_the_sweeper_fails_and_a_person_retries(
     assert wait_for(lambda: import_state(acme, record.pk).is_finished, seconds=60)
     done = import_state(acme, record.pk)
     assert (done.status, done.rows_inserted) == ("succeeded", ROWS)
-    assert not default_storage.exists(record.stored_file)
+    assert wait_for(lambda: not default_storage.exists(record.stored_file))
+
+
+def run_state(world, run):
+    with scope(tenant=world.tenant):
+        return RecalculationRun.objects.get(pk=run.pk)
 
 
 def test_a_run_whose_worker_was_killed_is_failed_with_a_reason_and_changes_nothing(
@@ -120,23 +127,21 @@ def test_a_run_whose_worker_was_killed_is_failed_with_a_reason_and_changes_nothi
         dbname=database["NAME"],
         autocommit=False,
     )
-    blocker.execute("SELECT 1 FROM tiers_program WHERE id = %s FOR NO KEY UPDATE", [program.pk])
-    worker = worker_process()
-    with scope(tenant=acme.tenant):
-        run = recalculation_queue(program=program, as_of=datetime.date(2026, 11, 22))
-
-    def run_state():
+    try:
+        blocker.execute("SELECT 1 FROM tiers_program WHERE id = %s FOR NO KEY UPDATE", [program.pk])
+        worker = worker_process()
         with scope(tenant=acme.tenant):
-            return RecalculationRun.objects.get(pk=run.pk)
-
-    assert wait_for(lambda: run_state().status == "running", seconds=30)
-    worker.kill_everything()
-    blocker.rollback()
-    blocker.close()
+            run = recalculation_queue(program=program, as_of=datetime.date(2026, 11, 22))
+        assert wait_for(lambda: run_state(acme, run).status == "running", seconds=30)
+        worker.kill_everything()
+    finally:  # a failure must not leave the suite waiting on this lock
+        blocker.rollback()
+        blocker.close()
 
     settings.JOB_SWEEP_AFTER_SECONDS = 2
     assert wait_for(lambda: jobs_sweep() == 1, seconds=10)
-    assert (run_state().status, run_state().message) == ("failed", WORKER_STOPPED)
+    failed = run_state(acme, run)
+    assert (failed.status, failed.message) == ("failed", WORKER_STOPPED)
     with scope(tenant=acme.tenant):
         program.refresh_from_db()
         assert program.last_evaluated_on is None, "the killed run's work was rolled back"

@@ -67,4 +67,4 @@ def test_an_uploaded_metric_file_is_imported_by_the_worker(acme, redis_worker):
         done = MetricImport.objects.get(pk=record.pk)
         assert (done.status, done.rows_inserted) == ("succeeded", 600)
         assert MetricValue.objects.count() == 600
-    assert not default_storage.exists(record.stored_file), "the upload is removed once imported"
+    assert wait_for(lambda: not default_storage.exists(record.stored_file)), "the upload goes"

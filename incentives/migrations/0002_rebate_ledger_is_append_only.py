@@ -5,7 +5,7 @@ from django.db import migrations
 APPEND_ONLY = """
 CREATE FUNCTION incentives_ledger_append_only() RETURNS trigger AS $$
 BEGIN
-    RAISE EXCEPTION 'rebate ledger entries are never changed or deleted: append an adjustment';
+    RAISE EXCEPTION 'ledger entries are never changed or deleted: append an adjustment';
 END $$ LANGUAGE plpgsql;
 CREATE TRIGGER rebate_entry_append_only BEFORE UPDATE OR DELETE ON incentives_rebateentry
     FOR EACH ROW EXECUTE FUNCTION incentives_ledger_append_only();

@@ -14,19 +14,13 @@ from django_scopes import scope
 from incentives.models import RebateEntry
 from incentives.quarters import Quarter
 from incentives.services import AccrualRefused, rebate_amount, rebates_accrue
-from partners.models import Partner
-from tiers.models import PlacementChange, Program, Tier
+from tiers.models import Program
 from tiers.programs import program_load
 
-from ..tiers.conftest import PROGRAM, set_values
+from ..tiers.conftest import set_values
+from .conftest import REBATE_PROGRAM, D, history
 
 Q3 = Quarter.parse("2026-Q3")
-D = datetime.date
-
-REBATE_PROGRAM = json.loads(json.dumps(PROGRAM))
-REBATE_PROGRAM["tiers"][1]["rebates"] = [{"metric": "revenue", "rate": "2.5"}]
-REBATE_PROGRAM["tiers"][2]["rebates"] = [{"metric": "revenue", "rate": "3.5", "cap": "20000"}]
-REBATE_PROGRAM["tiers"][2]["mdf"] = {"quarterly": "10000"}
 
 
 def test_the_amount_is_rounded_half_up_to_cents_then_capped():
@@ -43,33 +37,6 @@ def test_quarters_are_written_and_bounded_as_people_say_them():
     assert Quarter.parse("2026-Q4").last_day == D(2026, 12, 31)
     with pytest.raises(ValueError, match="is not a quarter written YYYY-Qn"):
         Quarter.parse("2026-Q5")
-
-
-@pytest.fixture
-def rebates(acme, globex, time_machine):
-    """Acme's program with Silver 2.5 % and Gold 3.5 % capped at 20,000 of revenue, in force
-    since June; Globex has the same program and refs, and stays untouched."""
-    time_machine.move_to(datetime.datetime(2026, 6, 1, 9, tzinfo=datetime.UTC))
-    for world in (acme, globex):
-        with scope(tenant=world.tenant):
-            program, _, _ = program_load(tenant=world.tenant, data=REBATE_PROGRAM)
-            Partner.objects.update(program=program)
-    time_machine.move_to(datetime.datetime(2026, 11, 24, 9, tzinfo=datetime.UTC))
-    return acme
-
-
-def history(world, ref, on, to_key, reason="promotion"):
-    with scope(tenant=world.tenant):
-        program = Program.objects.get()
-        PlacementChange.objects.create(
-            tenant=world.tenant,
-            partner=Partner.objects.get(ref=ref),
-            program=program,
-            to_tier=Tier.objects.get(key=to_key) if to_key else None,
-            on=on,
-            reason=reason,
-            version=program.version,
-        )
 
 
 def accrue(world, quarter=Q3):
