@@ -101,3 +101,16 @@ def test_the_partner_home_shows_the_funds_available_and_until_when(rebates):
     page = rebates.client_for(rebates.partner_user).get("/o/acme/").content.decode()
     assert "Market development funds available: €20,000.00" in page
     assert "2026-Q3 (gold): €10,000.00, usable until 31 December 2026" in page
+
+
+def test_the_allocate_command_says_what_it_allocated_and_refuses_a_future_quarter(rebates):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    history(rebates, "P-002", D(2026, 3, 1), "gold")
+    out = StringIO()
+    call_command("allocate_mdf", "--tenant", "acme", "--quarter", "2026-Q4", stdout=out)
+    assert out.getvalue() == "2026-Q4: 1 allocations, 10000.00 EUR allocated.\n"
+    with pytest.raises(CommandError, match="2027-Q1 has not started"):
+        call_command("allocate_mdf", "--tenant", "acme", "--quarter", "2027-Q1")
