@@ -5,12 +5,12 @@ from django.http import HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
-from partnerhub.csvfiles import formula_safe
 from partnerhub.queue import QueueUnavailable
 from partnerhub.tenancy.access import staff_only
 from partners.selectors import partner_for_member
 
 from . import services
+from .exports import statement_csv_rows
 from .models import RebateAccrual
 from .pdf import statement_pdf
 from .quarters import Quarter
@@ -63,21 +63,9 @@ def _statement_csv(request, quarter: Quarter) -> HttpResponse:
     response["Content-Disposition"] = (
         f'attachment; filename="rebates-{request.tenant.slug}-{quarter}.csv"'
     )
-    out = csv.writer(response, lineterminator="\n")
-    out.writerow(["partner_ref", "quarter", "tier", "metric", "base", "rate", "amount", "paid"])
-    for row in rebate_statement(quarter=quarter):
-        out.writerow(
-            [
-                formula_safe(row.partner_ref),
-                row.quarter,
-                row.tier,
-                row.metric,
-                f"{row.base.normalize():f}",
-                f"{row.rate.normalize():f}",
-                f"{row.amount:.2f}",
-                f"{row.paid:.2f}",
-            ]
-        )
+    csv.writer(response, lineterminator="\n").writerows(
+        statement_csv_rows(rebate_statement(quarter=quarter))
+    )
     return response
 
 

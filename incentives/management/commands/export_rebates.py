@@ -3,11 +3,11 @@ import csv
 from django.core.management.base import CommandError
 from django.utils import timezone
 
+from incentives.exports import statement_csv_rows
 from incentives.quarters import Quarter
 from incentives.selectors import rebate_ledger, rebate_statement
 from partnerhub.csvfiles import formula_safe
 from partnerhub.tenancy.management.tenant_command import TenantCommand
-from tiers.programs import decimal_text
 
 
 class Command(TenantCommand):
@@ -42,17 +42,4 @@ class Command(TenantCommand):
                     ]
                 )
             return
-        out.writerow(["partner_ref", "quarter", "tier", "metric", "base", "rate", "amount", "paid"])
-        for row in rebate_statement(quarter=found):
-            out.writerow(
-                [
-                    formula_safe(row.partner_ref),
-                    row.quarter,
-                    row.tier,
-                    row.metric,
-                    decimal_text(row.base),
-                    decimal_text(row.rate),
-                    f"{row.amount:.2f}",
-                    f"{row.paid:.2f}",
-                ]
-            )
+        out.writerows(statement_csv_rows(rebate_statement(quarter=found)))
