@@ -4,9 +4,8 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 
 from django.db import connection, transaction
-from django.utils import timezone
 
-from partnerhub.jobs import job_claim, job_heartbeat
+from partnerhub.jobs import job_run
 from partnerhub.queue import enqueue_on_commit
 from partnerhub.tenancy.models import Tenant
 
@@ -35,10 +34,6 @@ CENT = Decimal("0.01")
 
 class AccrualRefused(Exception):
     pass
-
-
-class AccrualLost(Exception):
-    """Another attempt (or the sweeper) took the accrual over; this attempt's entries roll back."""
 
 
 def rebate_amount(base: Decimal, rate: Decimal, cap: Decimal | None) -> Decimal:
@@ -203,49 +198,35 @@ def accrual_queue(*, tenant: Tenant, quarter: Quarter, started_by=None) -> Rebat
 
 
 def accrual_run(*, accrual: RebateAccrual) -> RebateAccrual:
-    """Claim the accrual job, accrue, and record the outcome in the ledger's own transaction."""
-    attempt = job_claim(RebateAccrual, accrual.pk)
-    error = None
-    if attempt is not None:
-        with job_heartbeat(RebateAccrual, accrual.pk, attempt):
-            error = _accrual_outcome(accrual, attempt)
-    accrual.refresh_from_db()
-    if error is not None:
-        raise error
-    return accrual
+    """Claim the accrual job, accrue, and record the outcome in the ledger's own transaction
+    (partnerhub.jobs.job_run)."""
 
-
-def _accrual_outcome(accrual: RebateAccrual, attempt: int) -> Exception | None:
-    mine = RebateAccrual.objects.filter(
-        pk=accrual.pk, status=AccrualStatus.RUNNING, attempts=attempt
-    )
-    try:
-        with transaction.atomic():
-            result = rebates_accrue(
-                tenant=accrual.tenant, quarter=Quarter.parse(accrual.quarter), by=accrual.started_by
-            )
-            summary = {
-                "accruals": result.accruals,
-                "adjustments": result.adjustments,
-                "unchanged": result.unchanged,
-                "total": f"{result.total:.2f}",
-            }
-            if not mine.update(
-                status=AccrualStatus.DONE, summary=summary, finished_at=timezone.now()
-            ):
-                raise transaction.TransactionManagementError("the accrual was taken over")
-    except transaction.TransactionManagementError:
-        return None
-    except AccrualRefused as refused:
-        mine.update(status=AccrualStatus.REFUSED, message=str(refused), finished_at=timezone.now())
-    except Exception as error:
-        mine.update(
-            status=AccrualStatus.FAILED,
-            message=f"{type(error).__name__}: {error}",
-            finished_at=timezone.now(),
+    def work() -> dict:
+        result = rebates_accrue(
+            tenant=accrual.tenant, quarter=Quarter.parse(accrual.quarter), by=accrual.started_by
         )
-        return error
-    return None
+        summary = {
+            "accruals": result.accruals,
+            "adjustments": result.adjustments,
+            "unchanged": result.unchanged,
+            "total": f"{result.total:.2f}",
+        }
+        return {"status": AccrualStatus.DONE, "summary": summary}
+
+    try:
+        job_run(
+            accrual,
+            work=work,
+            refused=AccrualRefused,
+            on_refused=lambda refused: {"status": AccrualStatus.REFUSED, "message": str(refused)},
+            on_error=lambda error: {
+                "status": AccrualStatus.FAILED,
+                "message": f"{type(error).__name__}: {error}",
+            },
+        )
+    finally:
+        accrual.refresh_from_db()
+    return accrual
 
 
 # --- market development funds ------------------------------------------------------------------

@@ -20,7 +20,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from partnerhub.csvfiles import FileRejected, ProblemReport, formula_unescaped, unknown_text
-from partnerhub.jobs import job_claim, job_heartbeat
+from partnerhub.jobs import job_run
 from partnerhub.queue import enqueue_on_commit
 from partnerhub.tenancy.models import Tenant
 
@@ -347,78 +347,53 @@ def metric_import_record(
     )
 
 
-class ImportLost(Exception):
-    """Another attempt (or the sweeper) took the import over; this attempt's work rolls back."""
-
-
 def metric_import_run(
     *, metric_import: MetricImport, source: BinaryIO | bytes, progress: Progress | None = None
 ) -> MetricImport:
-    """Claim the import, run it and record its outcome, whatever that outcome is.
+    """Claim the import, run it and record its outcome, whatever that outcome is (written with
+    the values, by partnerhub.jobs.job_run). An import another live attempt holds, or one that
+    ended, is returned as it stands; an upload goes once its import has a result."""
 
-    The outcome is written in the same transaction as the values, and only if this attempt
-    still holds the import: an attempt that was given up for dead can never overwrite the one
-    that replaced it. An import already claimed by another live attempt, or already ended,
-    is returned as it stands.
-    """
-    attempt = job_claim(MetricImport, metric_import.pk)
-    error = None
-    if attempt is not None:
-        with job_heartbeat(MetricImport, metric_import.pk, attempt):
-            error = _import_outcome(metric_import, source, progress, attempt)
-    metric_import.refresh_from_db()
-    if metric_import.status in (ImportStatus.SUCCEEDED, ImportStatus.REJECTED):
-        _discard_upload(metric_import)
-    if error is not None:
-        raise error
-    return metric_import
+    def work() -> dict:
+        result = metric_values_import(
+            tenant=metric_import.tenant,
+            source=source,
+            file_name=metric_import.file_name,
+            progress=progress,
+        )
+        return {
+            "status": ImportStatus.SUCCEEDED,
+            "rows_total": result.rows,
+            "rows_inserted": result.inserted,
+            "rows_updated": result.updated,
+            "rows_unchanged": result.unchanged,
+            "problem_count": 0,
+            "problems": [],
+        }
 
-
-def _import_outcome(metric_import, source, progress, attempt) -> Exception | None:
-    """Run the import and write its outcome; the unexpected error to raise, if any."""
-    mine = MetricImport.objects.filter(
-        pk=metric_import.pk, status=ImportStatus.RUNNING, attempts=attempt
-    )
     try:
-        with transaction.atomic():
-            result = metric_values_import(
-                tenant=metric_import.tenant,
-                source=source,
-                file_name=metric_import.file_name,
-                progress=progress,
-            )
-            finished = mine.update(
-                status=ImportStatus.SUCCEEDED,
-                rows_total=result.rows,
-                rows_inserted=result.inserted,
-                rows_updated=result.updated,
-                rows_unchanged=result.unchanged,
-                problem_count=0,
-                problems=[],
-                finished_at=timezone.now(),
-            )
-            if not finished:
-                raise ImportLost
-    except ImportLost:
-        return None
-    except FileRejected as rejected:
-        mine.update(
-            status=ImportStatus.REJECTED,
-            problem_count=rejected.report.total,
-            problems=rejected.lines,
-            finished_at=timezone.now(),
+        job_run(
+            metric_import,
+            work=work,
+            refused=FileRejected,
+            on_refused=lambda rejected: {
+                "status": ImportStatus.REJECTED,
+                "problem_count": rejected.report.total,
+                "problems": rejected.lines,
+            },
+            on_error=lambda error: {
+                "status": ImportStatus.FAILED,
+                "problems": [
+                    f"the import stopped on an internal error ({_reason(error)}); "
+                    "nothing was written; retry"
+                ],
+            },
         )
-    except Exception as error:
-        mine.update(
-            status=ImportStatus.FAILED,
-            problems=[
-                f"the import stopped on an internal error ({_reason(error)}); "
-                "nothing was written; retry"
-            ],
-            finished_at=timezone.now(),
-        )
-        return error
-    return None
+    finally:
+        metric_import.refresh_from_db()
+        if metric_import.status in (ImportStatus.SUCCEEDED, ImportStatus.REJECTED):
+            _discard_upload(metric_import)
+    return metric_import
 
 
 def _reason(error: Exception) -> str:

@@ -15,13 +15,13 @@ and the sweeper touch job rows by primary key, never tenant data.
 import datetime
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import ClassVar
 
 from django.apps import apps
 from django.conf import settings
-from django.db import connection, connections, models
+from django.db import connection, connections, models, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django_scopes import scopes_disabled
@@ -110,6 +110,47 @@ def job_heartbeat(model: type[TrackedJob], pk: int, attempt: int) -> Iterator[No
     finally:
         stop.set()
         thread.join()
+
+
+class _JobLost(Exception):
+    """Another attempt (or the sweeper) took the job over: this attempt's work rolls back."""
+
+
+def job_run(
+    job: TrackedJob,
+    *,
+    work: Callable[[], dict],
+    refused: type[Exception] | tuple[type[Exception], ...],
+    on_refused: Callable[[Exception], dict],
+    on_error: Callable[[Exception], dict],
+) -> None:
+    """Claim `job`, do `work` under its heartbeat, and record how it ended, whatever that is.
+
+    `work` runs in one transaction and returns the fields of its success (status included).
+    They are written in that same transaction, and only while this attempt still holds the
+    job, so an attempt given up for dead can never overwrite the one that replaced it. A
+    refusal (`refused`) ends the job with `on_refused`'s fields; any other error with
+    `on_error`'s, and goes on up. A job another live attempt holds, or one that ended, is left
+    as it stands. The caller reloads the job to read its outcome.
+    """
+    model = type(job)
+    attempt = job_claim(model, job.pk)
+    if attempt is None:
+        return
+    mine = model.objects.filter(pk=job.pk, status=RUNNING, attempts=attempt)
+    with job_heartbeat(model, job.pk, attempt):
+        try:
+            with transaction.atomic():
+                fields = work()
+                if not mine.update(**fields, finished_at=timezone.now()):
+                    raise _JobLost
+        except _JobLost:
+            return
+        except refused as refusal:
+            mine.update(**on_refused(refusal), finished_at=timezone.now())
+        except Exception as error:
+            mine.update(**on_error(error), finished_at=timezone.now())
+            raise
 
 
 def job_models() -> list[type[TrackedJob]]:

@@ -10,7 +10,7 @@ from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from partnerhub.jobs import job_claim, job_heartbeat
+from partnerhub.jobs import job_run
 from partnerhub.queue import enqueue_on_commit
 from partners.models import Partner
 
@@ -457,10 +457,6 @@ def _notify_on_commit(program, as_of, changes) -> None:
     )
 
 
-class RunLost(Exception):
-    """Another attempt (or the sweeper) took the run over; this attempt's work rolls back."""
-
-
 def recalculation_create(
     *, program: Program, as_of: datetime.date, started_by=None
 ) -> RecalculationRun:
@@ -494,44 +490,29 @@ def recalculation_run(
     *, run: RecalculationRun, progress: Progress | None = None, notify: bool = True
 ) -> RecalculationRun:
     """Claim `run`, evaluate its program and record the outcome (the task's and the command's
-    one path). The outcome is written in the run's own transaction, and only while this
-    attempt still holds the run. Returns the run as it ended; re-raises an unexpected error
-    after recording it."""
-    attempt = job_claim(RecalculationRun, run.pk)
-    error = None
-    if attempt is not None:
-        with job_heartbeat(RecalculationRun, run.pk, attempt):
-            error = _run_outcome(run, attempt, progress, notify)
-    run.refresh_from_db()
-    if error is not None:
-        raise error
-    return run
+    one path, by partnerhub.jobs.job_run). Returns the run as it ended; an unexpected error is
+    recorded on it and raised."""
 
-
-def _run_outcome(run, attempt, progress, notify) -> Exception | None:
-    mine = RecalculationRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING, attempts=attempt)
-    try:
-        with transaction.atomic():
-            summary = placements_recalculate(
-                program=run.program, as_of=run.as_of, progress=progress, notify=notify
-            )
-            ended = mine.update(
-                status=RunStatus.DONE, summary=summary.as_dict(), finished_at=timezone.now()
-            )
-            if not ended:
-                raise RunLost
-    except RunLost:
-        return None
-    except RecalculationRefused as refused:
-        mine.update(status=RunStatus.SKIPPED, message=str(refused), finished_at=timezone.now())
-    except Exception as error:
-        mine.update(
-            status=RunStatus.FAILED,
-            message=f"{type(error).__name__}: {error}",
-            finished_at=timezone.now(),
+    def work() -> dict:
+        summary = placements_recalculate(
+            program=run.program, as_of=run.as_of, progress=progress, notify=notify
         )
-        return error
-    return None
+        return {"status": RunStatus.DONE, "summary": summary.as_dict()}
+
+    try:
+        job_run(
+            run,
+            work=work,
+            refused=RecalculationRefused,
+            on_refused=lambda refused: {"status": RunStatus.SKIPPED, "message": str(refused)},
+            on_error=lambda error: {
+                "status": RunStatus.FAILED,
+                "message": f"{type(error).__name__}: {error}",
+            },
+        )
+    finally:
+        run.refresh_from_db()
+    return run
 
 
 # --- undo ------------------------------------------------------------------------------------
