@@ -3,6 +3,7 @@
 Tests get `acme` and `globex` (the same shape), and assert the other one is untouched.
 """
 
+import datetime
 import os
 import signal
 import subprocess
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import time_machine
 from celery.contrib.testing.worker import start_worker
 from django.conf import settings
 from django.core.cache import cache
@@ -78,6 +80,21 @@ def make_world(slug: str, name: str) -> TenantWorld:
             user=UserFactory(email=f"partner@{slug}.test"),
         )
     return TenantWorld(tenant, partners, admin, manager, partner_user)
+
+
+# The day the suite lives on: tests of windows, quarters and "has not ended" read the same
+# calendar whenever they run. Tests with a real worker process or a real browser keep real
+# time: neither the worker nor Chromium can be moved, and their clocks must agree with ours.
+SUITE_NOW = datetime.datetime(2026, 11, 24, 12, tzinfo=datetime.UTC)
+
+
+@pytest.fixture(autouse=True)
+def calendar(request):
+    if request.node.get_closest_marker("worker") or request.node.get_closest_marker("browser"):
+        yield
+        return
+    with time_machine.travel(SUITE_NOW, tick=True):
+        yield
 
 
 @pytest.fixture(autouse=True)
