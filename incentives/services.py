@@ -213,19 +213,12 @@ def accrual_run(*, accrual: RebateAccrual) -> RebateAccrual:
         }
         return {"status": AccrualStatus.DONE, "summary": summary}
 
-    try:
-        job_run(
-            accrual,
-            work=work,
-            refused=AccrualRefused,
-            on_refused=lambda refused: {"status": AccrualStatus.REFUSED, "message": str(refused)},
-            on_error=lambda error: {
-                "status": AccrualStatus.FAILED,
-                "message": f"{type(error).__name__}: {error}",
-            },
-        )
-    finally:
-        accrual.refresh_from_db()
+    job_run(
+        accrual,
+        work=work,
+        refused=AccrualRefused,
+        on_refused=lambda refused: {"status": AccrualStatus.REFUSED, "message": str(refused)},
+    )
     return accrual
 
 

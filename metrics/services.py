@@ -389,8 +389,7 @@ def metric_import_run(
                 ],
             },
         )
-    finally:
-        metric_import.refresh_from_db()
+    finally:  # job_run has reloaded the import, whatever happened
         if metric_import.status in (ImportStatus.SUCCEEDED, ImportStatus.REJECTED):
             _discard_upload(metric_import)
     return metric_import

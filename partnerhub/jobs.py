@@ -122,35 +122,47 @@ def job_run(
     work: Callable[[], dict],
     refused: type[Exception] | tuple[type[Exception], ...],
     on_refused: Callable[[Exception], dict],
-    on_error: Callable[[Exception], dict],
+    on_error: Callable[[Exception], dict] | None = None,
 ) -> None:
     """Claim `job`, do `work` under its heartbeat, and record how it ended, whatever that is.
 
     `work` runs in one transaction and returns the fields of its success (status included).
     They are written in that same transaction, and only while this attempt still holds the
     job, so an attempt given up for dead can never overwrite the one that replaced it. A
-    refusal (`refused`) ends the job with `on_refused`'s fields; any other error with
-    `on_error`'s, and goes on up. A job another live attempt holds, or one that ended, is left
-    as it stands. The caller reloads the job to read its outcome.
+    refusal (`refused`) ends the job with `on_refused`'s fields; any other error fails it (with
+    `on_error`'s fields, by default the error in the model's `failure_fields`) and goes on up.
+    A job another live attempt holds, or one that ended, is left as it stands. `job` is
+    reloaded at the end, whatever happened, so it shows the outcome.
     """
     model = type(job)
-    attempt = job_claim(model, job.pk)
-    if attempt is None:
-        return
-    mine = model.objects.filter(pk=job.pk, status=RUNNING, attempts=attempt)
-    with job_heartbeat(model, job.pk, attempt):
-        try:
-            with transaction.atomic():
-                fields = work()
-                if not mine.update(**fields, finished_at=timezone.now()):
-                    raise _JobLost
-        except _JobLost:
+    try:
+        attempt = job_claim(model, job.pk)
+        if attempt is None:
             return
-        except refused as refusal:
-            mine.update(**on_refused(refusal), finished_at=timezone.now())
-        except Exception as error:
-            mine.update(**on_error(error), finished_at=timezone.now())
-            raise
+        mine = model.objects.filter(pk=job.pk, status=RUNNING, attempts=attempt)
+        with job_heartbeat(model, job.pk, attempt):
+            try:
+                with transaction.atomic():
+                    fields = work()
+                    if not mine.update(**fields, finished_at=timezone.now()):
+                        raise _JobLost
+            except _JobLost:
+                return
+            except refused as refusal:
+                mine.update(**on_refused(refusal), finished_at=timezone.now())
+            except Exception as error:
+                failure = (
+                    on_error(error)
+                    if on_error
+                    else {
+                        "status": FAILED,
+                        **model.failure_fields(f"{type(error).__name__}: {error}"),
+                    }
+                )
+                mine.update(**failure, finished_at=timezone.now())
+                raise
+    finally:
+        job.refresh_from_db()
 
 
 def job_models() -> list[type[TrackedJob]]:

@@ -499,19 +499,12 @@ def recalculation_run(
         )
         return {"status": RunStatus.DONE, "summary": summary.as_dict()}
 
-    try:
-        job_run(
-            run,
-            work=work,
-            refused=RecalculationRefused,
-            on_refused=lambda refused: {"status": RunStatus.SKIPPED, "message": str(refused)},
-            on_error=lambda error: {
-                "status": RunStatus.FAILED,
-                "message": f"{type(error).__name__}: {error}",
-            },
-        )
-    finally:
-        run.refresh_from_db()
+    job_run(
+        run,
+        work=work,
+        refused=RecalculationRefused,
+        on_refused=lambda refused: {"status": RunStatus.SKIPPED, "message": str(refused)},
+    )
     return run
 
 
