@@ -285,7 +285,14 @@ def mdf_allocations(*, partner_id: int) -> list[FundLine]:
     ]
 
 
-def mdf_available(*, partner_id: int, today: datetime.date) -> Decimal:
-    """Allocations not yet expired (requests and approvals will draw on them)."""
-    lines = mdf_allocations(partner_id=partner_id)
-    return sum((line.allocated for line in lines if not line.expired_on(today)), Decimal("0.00"))
+@dataclass(frozen=True)
+class Funds:
+    lines: list[FundLine]  # the allocations not expired, newest first
+    available: Decimal
+
+
+def mdf_funds(*, partner_id: int, today: datetime.date) -> Funds:
+    """What a partner can still use: its unexpired allocations (requests and approvals will
+    draw on them)."""
+    lines = [line for line in mdf_allocations(partner_id=partner_id) if not line.expired_on(today)]
+    return Funds(lines, sum((line.allocated for line in lines), Decimal("0.00")))

@@ -1,10 +1,8 @@
 """Pages that bring every app together: a person's home in a program, and a partner's page."""
 
-from decimal import Decimal
-
 from django.shortcuts import render
 
-from incentives.selectors import mdf_allocations, tiers_worth
+from incentives.selectors import mdf_funds, tiers_worth
 from partners.selectors import partner_counts_by_status, partner_for_member
 from tiers.selectors import notices_unread, partner_standing
 from training.selectors import partner_certifications
@@ -22,7 +20,7 @@ def portal_home(request):
             "notices": notices_unread(user=request.user),
             "worth": worth,
             "next_worth": next_worth,
-            "funds": _funds(partner, request.tenant.local_today()),
+            "funds": mdf_funds(partner_id=partner.pk, today=request.tenant.local_today()),
         }
         return render(request, "portal/partner_home.html", context)
     counts = partner_counts_by_status()
@@ -44,14 +42,9 @@ def partner_detail(request, partner_pk: int):
         "standing": standing,
         "worth": worth,
         "next_worth": next_worth,
-        "funds": _funds(partner, request.tenant.local_today()),
+        "funds": mdf_funds(partner_id=partner.pk, today=request.tenant.local_today()),
         "certifications": partner_certifications(
             partner=partner, today=request.tenant.local_today()
         ),
     }
     return render(request, "portal/partner_detail.html", context)
-
-
-def _funds(partner, today) -> dict:
-    lines = [line for line in mdf_allocations(partner_id=partner.pk) if not line.expired_on(today)]
-    return {"lines": lines, "available": sum((line.allocated for line in lines), Decimal(0))}

@@ -10,7 +10,7 @@ from django_scopes import scope
 
 from incentives.models import FundEntry
 from incentives.quarters import Quarter
-from incentives.selectors import mdf_allocations, mdf_available
+from incentives.selectors import mdf_allocations, mdf_funds
 from incentives.services import AllocationRefused, mdf_allocate
 
 from .conftest import D, history
@@ -84,9 +84,9 @@ def test_unused_funds_expire_at_the_end_of_the_next_quarter(rebates):
             ("2026-Q3", D(2026, 12, 31)),
         ]
         today = D(2026, 11, 24)
-        assert mdf_available(partner_id=partner.pk, today=today) == Decimal("20000.00")
+        assert mdf_funds(partner_id=partner.pk, today=today).available == Decimal("20000.00")
         new_year = datetime.date(2027, 1, 1)
-        assert mdf_available(partner_id=partner.pk, today=new_year) == Decimal("10000.00")
+        assert mdf_funds(partner_id=partner.pk, today=new_year).available == Decimal("10000.00")
 
 
 def test_the_partner_home_shows_the_funds_available_and_until_when(rebates):
