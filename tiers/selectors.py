@@ -246,36 +246,48 @@ def partner_standing(*, partner: Partner, currency: str) -> PartnerStanding:
         number__gt=placement.version or 0,
         moves_placements=True,
     ).exists()
-    if standing.next_tier is not None and placement.explanation:
-        standing.progress = _progress_toward(placement, standing.next_tier, currency)
-    if placement.at_risk_since and standing.tier is not None and placement.explanation:
-        standing.keep_progress = [
-            line for line in _progress_toward(placement, standing.tier, currency) if not line.held
-        ]
+    keep = standing.tier if placement.at_risk_since else None
+    wanted = [tier for tier in (standing.next_tier, keep) if tier is not None]
+    if wanted and placement.explanation:
+        lines = _progress_toward(placement, wanted, currency)
+        if standing.next_tier is not None:
+            standing.progress = lines[standing.next_tier.key]
+        if keep is not None:
+            standing.keep_progress = [line for line in lines[keep.key] if not line.held]
     return standing
 
 
-def _progress_toward(placement: Placement, tier: Tier, currency: str):
+def _progress_toward(placement: Placement, tiers: list[Tier], currency: str) -> dict[str, list]:
+    """{tier key: its condition lines}, read from the explanation against the rules of the
+    criteria version that evaluation used (its names and rules looked up once for all)."""
     from training.models import Certification
 
     from .progress import MetricInfo, condition_lines
 
-    explained = placement.explanation.get("tiers", {}).get(tier.key)
-    if explained is None:
-        return []
+    explained = placement.explanation.get("tiers", {})
+    if not any(tier.key in explained for tier in tiers):
+        return {tier.key: [] for tier in tiers}
     version = CriteriaVersion.objects.filter(
         program=placement.program, number=placement.explanation.get("version")
     ).first()
     snapshot_tiers = {t["key"]: t for t in version.snapshot["tiers"]} if version else {}
-    rule = snapshot_tiers.get(tier.key, {}).get("rule", tier.rule)
     metrics = {
         key: MetricInfo(name, unit)
         for key, name, unit in Metric.objects.values_list("key", "name", "unit")
     }
     certifications = dict(Certification.objects.values_list("key", "name"))
-    return condition_lines(
-        rule, explained[1], metrics=metrics, certifications=certifications, currency=currency
-    )
+    return {
+        tier.key: condition_lines(
+            snapshot_tiers.get(tier.key, {}).get("rule", tier.rule),
+            explained[tier.key][1],
+            metrics=metrics,
+            certifications=certifications,
+            currency=currency,
+        )
+        if tier.key in explained
+        else []
+        for tier in tiers
+    }
 
 
 def notices_unread(*, user, limit: int = 5) -> list:
