@@ -1,4 +1,5 @@
-"""Rebates as a ledger: entries are only ever appended (a database trigger refuses the rest)."""
+"""Rebates and market development funds as ledgers: entries are only ever appended (a
+database trigger refuses the rest)."""
 
 from django.conf import settings
 from django.db import models
@@ -85,24 +86,51 @@ class RebateAccrual(TenantOwnedModel, TrackedJob):
 
 
 class FundEntryKind(models.TextChoices):
-    ALLOCATION = "allocation", "Allocation"
+    """Each step of market development funds, as the ledger records it. Amounts are positive;
+    BALANCE_SIGN says how each kind moves the allocation's available balance."""
+
+    ALLOCATION = "allocation", "Allocated"
+    RESERVATION = "reservation", "Reserved by a request"
+    RELEASE = "release", "Reservation released"
+    APPROVAL = "approval", "Approved"
+    UNSPENT = "unspent", "Approved, not spent"
+    CLAIM = "claim", "Claimed"
+    CLAIM_SENT_BACK = "claim_sent_back", "Claim sent back"
+    PAYOUT = "payout", "Paid"
+    EXPIRY = "expiry", "Expired"
+
+
+# available = allocations − reservations − approved − expired; a claim, a claim sent back and
+# a payout only record a step: paid money was approved money already.
+BALANCE_SIGN = {
+    FundEntryKind.ALLOCATION: 1,
+    FundEntryKind.RESERVATION: -1,
+    FundEntryKind.RELEASE: 1,
+    FundEntryKind.APPROVAL: -1,
+    FundEntryKind.UNSPENT: 1,
+    FundEntryKind.EXPIRY: -1,
+}
 
 
 class FundEntry(TenantOwnedModel):
     """One line of a partner's market development funds ledger (append-only, like rebates).
 
-    Each quarter's allocation is the quarterly MDF of the tier the partner held on the
-    quarter's first day; unused funds expire at the end of the following quarter. Requests,
-    approvals and claims will be entries of their own.
+    `quarter` is the quarter of the allocation the entry draws on, and `tier` the tier that
+    allocation came from, so every amount says which tier's money it is. Each quarter's
+    allocation is the quarterly MDF of the tier held on the quarter's first day; what is left
+    of it expires at the end of the following quarter.
     """
 
     partner = models.ForeignKey("partners.Partner", on_delete=models.PROTECT, related_name="+")
-    quarter = models.CharField(max_length=7)  # the quarter the funds were allocated for
+    quarter = models.CharField(max_length=7)
     tier = models.ForeignKey(
         "tiers.Tier", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     kind = models.CharField(max_length=16, choices=FundEntryKind)
     amount = models.DecimalField(max_digits=14, decimal_places=2)
+    request = models.ForeignKey(
+        "FundRequest", on_delete=models.PROTECT, null=True, blank=True, related_name="entries"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -110,13 +138,140 @@ class FundEntry(TenantOwnedModel):
 
     class Meta:
         ordering = ["quarter", "partner", "pk"]
+        indexes = [models.Index(fields=["partner", "quarter"], name="fund_entry_by_partner")]
         constraints = [
             models.UniqueConstraint(
                 fields=["partner", "quarter"],
                 condition=models.Q(kind="allocation"),
                 name="fund_allocation_once_per_quarter",
-            )
+            ),
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="fund_entry_positive"),
         ]
 
     def __str__(self):
         return f"{self.quarter} {self.kind} {self.amount}"
+
+    @property
+    def balance_change(self):
+        return BALANCE_SIGN.get(self.kind, 0) * self.amount
+
+
+class ActivityType(models.TextChoices):
+    EVENT = "event", "Event"
+    DIGITAL_CAMPAIGN = "digital_campaign", "Digital campaign"
+    CONTENT = "content", "Content"
+    TRADE_SHOW = "trade_show", "Trade show"
+    WEBINAR = "webinar", "Webinar"
+    OTHER = "other", "Other"
+
+
+class FundRequestStatus(models.TextChoices):
+    SUBMITTED = "submitted", "Awaiting approval"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+    CLAIMED = "claimed", "Claim awaiting approval"
+    SENT_BACK = "sent_back", "Claim sent back"
+    PAID = "paid", "Paid"
+
+
+class FundRequest(TenantOwnedModel):
+    """A partner's request for funds for one activity, from request to payout.
+
+    Its status moves only along incentives.fund_flow.TRANSITIONS; every step also writes
+    ledger entries (`entries`), which hold the money.
+    """
+
+    partner = models.ForeignKey("partners.Partner", on_delete=models.PROTECT, related_name="+")
+    title = models.CharField(max_length=200)
+    activity_type = models.CharField(max_length=32, choices=ActivityType)
+    starts_on = models.DateField()
+    ends_on = models.DateField()
+    description = models.TextField(blank=True)
+    amount_requested = models.DecimalField(max_digits=14, decimal_places=2)
+    amount_approved = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    amount_paid = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    status = models.CharField(
+        max_length=16, choices=FundRequestStatus, default=FundRequestStatus.SUBMITTED
+    )
+    decision_note = models.TextField(blank=True)  # why rejected, or approved for less
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    requested_at = models.DateTimeField(auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-pk"]
+        indexes = [models.Index(fields=["tenant", "status"], name="fund_request_by_status")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(amount_requested__gt=0), name="fund_request_positive"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(ends_on__gte=models.F("starts_on")),
+                name="fund_request_ends_after_start",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.title} ({self.get_status_display()})"
+
+    @property
+    def current_claim(self) -> "FundClaim | None":
+        claims = list(self.claims.all())
+        return claims[-1] if claims else None
+
+
+class ClaimOutcome(models.TextChoices):
+    PENDING = "pending", "Awaiting approval"
+    SENT_BACK = "sent_back", "Sent back"
+    APPROVED = "approved", "Approved"
+
+
+class FundClaim(TenantOwnedModel):
+    """Proof that an approved activity took place, and what it cost. A claim sent back stays
+    on record; the partner files a new one."""
+
+    request = models.ForeignKey(FundRequest, on_delete=models.PROTECT, related_name="claims")
+    actual_cost = models.DecimalField(max_digits=14, decimal_places=2)
+    amount_claimed = models.DecimalField(max_digits=14, decimal_places=2)  # ≤ approved
+    note = models.TextField(blank=True)
+    filed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    filed_at = models.DateTimeField(auto_now_add=True)
+    outcome = models.CharField(max_length=16, choices=ClaimOutcome, default=ClaimOutcome.PENDING)
+    amount_paid = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    decision_note = models.TextField(blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["filed_at", "pk"]
+
+    def __str__(self):
+        return f"claim {self.amount_claimed} ({self.outcome})"
+
+
+class ClaimDocument(TenantOwnedModel):
+    """One proof-of-performance file (an invoice, a photo), kept in storage like metric
+    uploads and served only to the partner's users and the vendor's staff."""
+
+    claim = models.ForeignKey(FundClaim, on_delete=models.PROTECT, related_name="documents")
+    file_name = models.CharField(max_length=255)
+    stored_file = models.CharField(max_length=300)
+    size_bytes = models.PositiveBigIntegerField()
+    content_type = models.CharField(max_length=100)
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self):
+        return self.file_name

@@ -12,7 +12,7 @@ from django.db.models import Sum
 from metrics.models import Metric, MetricValue
 from tiers.models import CriteriaVersion, PlacementChange, Tier
 
-from .models import EntryKind, FundEntry, FundEntryKind, RebateEntry
+from .models import EntryKind, RebateEntry
 from .quarters import Quarter
 
 
@@ -254,45 +254,3 @@ def _worth(tier: Tier, names: dict[str, str]) -> TierWorth:
     ]
     discount = next((b.value or b.title for b in tier.benefits.all() if b.kind == "discount"), None)
     return TierWorth(tier, rebates, tier.mdf_quarterly, discount)
-
-
-@dataclass(frozen=True)
-class FundLine:
-    quarter: str
-    tier: str
-    allocated: Decimal
-    expires_on: datetime.date  # the last day the funds can be used
-
-    def expired_on(self, today: datetime.date) -> bool:
-        return today > self.expires_on
-
-
-def mdf_allocations(*, partner_id: int) -> list[FundLine]:
-    """A partner's allocations, newest first; each usable until the end of the next quarter."""
-    entries = (
-        FundEntry.objects.filter(partner_id=partner_id, kind=FundEntryKind.ALLOCATION)
-        .select_related("tier")
-        .order_by("-quarter")
-    )
-    return [
-        FundLine(
-            e.quarter,
-            e.tier.key if e.tier else "",
-            e.amount,
-            Quarter.parse(e.quarter).next().last_day,
-        )
-        for e in entries
-    ]
-
-
-@dataclass(frozen=True)
-class Funds:
-    lines: list[FundLine]  # the allocations not expired, newest first
-    available: Decimal
-
-
-def mdf_funds(*, partner_id: int, today: datetime.date) -> Funds:
-    """What a partner can still use: its unexpired allocations (requests and approvals will
-    draw on them)."""
-    lines = [line for line in mdf_allocations(partner_id=partner_id) if not line.expired_on(today)]
-    return Funds(lines, sum((line.allocated for line in lines), Decimal("0.00")))

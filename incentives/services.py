@@ -9,14 +9,7 @@ from partnerhub.jobs import job_run
 from partnerhub.queue import enqueue_on_commit
 from partnerhub.tenancy.models import Tenant
 
-from .models import (
-    AccrualStatus,
-    EntryKind,
-    FundEntry,
-    FundEntryKind,
-    RebateAccrual,
-    RebateEntry,
-)
+from .models import AccrualStatus, EntryKind, RebateAccrual, RebateEntry
 from .quarters import Quarter
 from .selectors import (
     end_of_day,
@@ -25,7 +18,6 @@ from .selectors import (
     quarter_sums,
     rebate_rates_in_force,
     tiers_held_at_end,
-    tiers_in_force,
 )
 
 LEDGER_LOCK_NAMESPACE = 4_203  # pg_advisory_xact_lock(namespace, tenant id)
@@ -69,7 +61,7 @@ def rebates_accrue(*, tenant: Tenant, quarter: Quarter, by=None) -> AccrualResul
         )
     result = AccrualResult(quarter)
     with transaction.atomic():
-        _lock_ledger(tenant)
+        lock_ledger(tenant)
         tiers = tiers_held_at_end(quarter.last_day)
         rates = rebate_rates_in_force(
             program_ids={tier.program_id for tier in tiers.values()},
@@ -132,7 +124,7 @@ def _amounts_earned(tiers, rates, quarter) -> dict[tuple[int, int], tuple]:
     return earned
 
 
-def _lock_ledger(tenant: Tenant) -> None:
+def lock_ledger(tenant: Tenant) -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(
@@ -153,7 +145,7 @@ def rebates_mark_paid(
     Over-paid lines (an adjustment down after payment) get no payout: they show as over-paid."""
     result = PayoutResult()
     with transaction.atomic():
-        _lock_ledger(tenant)
+        lock_ledger(tenant)
         entries = []
         for (partner_id, metric_id), line in sorted(ledger_lines(quarter=quarter).items()):
             if partner_ids is not None and partner_id not in partner_ids:
@@ -220,62 +212,3 @@ def accrual_run(*, accrual: RebateAccrual) -> RebateAccrual:
         on_refused=lambda refused: {"status": AccrualStatus.REFUSED, "message": str(refused)},
     )
     return accrual
-
-
-# --- market development funds ------------------------------------------------------------------
-
-
-class AllocationRefused(Exception):
-    pass
-
-
-@dataclass
-class AllocationResult:
-    quarter: Quarter
-    allocated: int = 0
-    total: Decimal = Decimal("0.00")
-
-
-def mdf_allocate(*, tenant: Tenant, quarter: Quarter, by=None) -> AllocationResult:
-    """Give each partner the quarterly MDF of the tier it held on the quarter's first day (its
-    latest history entry dated on or before it, with the criteria version in force that day).
-    Again: nothing new (one allocation per partner and quarter, which the database enforces)."""
-    today = tenant.local_today()
-    if quarter.first_day > today:
-        raise AllocationRefused(
-            f"{quarter} has not started (today is {today:%Y-%m-%d} in {tenant.name})."
-        )
-    result = AllocationResult(quarter)
-    with transaction.atomic():
-        _lock_ledger(tenant)
-        tiers = tiers_held_at_end(quarter.first_day)
-        in_force = tiers_in_force(
-            program_ids={tier.program_id for tier in tiers.values()},
-            before=end_of_day(quarter.first_day, tenant.zone),
-        )
-        done = set(
-            FundEntry.objects.filter(
-                quarter=str(quarter), kind=FundEntryKind.ALLOCATION
-            ).values_list("partner_id", flat=True)
-        )
-        entries = []
-        for partner_id, tier in sorted(tiers.items()):
-            mdf = (in_force.get((tier.program_id, tier.key)) or {}).get("mdf")
-            if partner_id in done or not mdf or Decimal(mdf["quarterly"]) == 0:
-                continue
-            amount = Decimal(mdf["quarterly"])
-            entries.append(
-                FundEntry(
-                    tenant=tenant,
-                    partner_id=partner_id,
-                    quarter=str(quarter),
-                    tier=tier,
-                    kind=FundEntryKind.ALLOCATION,
-                    amount=amount,
-                    created_by=by,
-                )
-            )
-            result.allocated += 1
-            result.total += amount
-        FundEntry.objects.bulk_create(entries, batch_size=5_000)
-    return result

@@ -1,3 +1,4 @@
+from django.core.mail import send_mail
 from django.utils import timezone
 
 from partnerhub.celery import app
@@ -8,7 +9,8 @@ from partnerhub.tenancy.unscoped import tenant_ids
 
 from .models import RebateAccrual
 from .quarters import Quarter
-from .services import accrual_queue, accrual_run, mdf_allocate
+from .fund_services import mdf_allocate
+from .services import accrual_queue, accrual_run
 
 
 @app.task
@@ -21,8 +23,8 @@ def accrue_ended_quarters() -> None:
 
 @app.task(base=TenantTask)
 def accrue_ended_quarter_if_due(*, tenant: Tenant) -> str | None:
-    """On a quarter's first day: allocate its MDF (again: nothing new), and queue the accrual of
-    the quarter that ended."""
+    """On a quarter's first day: allocate its MDF and write off the funds that expired (again:
+    nothing new), and queue the accrual of the quarter that ended."""
     today = timezone.localtime(timezone=tenant.zone).date()
     if today != Quarter.of(today).first_day:
         return None
@@ -44,3 +46,14 @@ def run_rebate_accrual(self, *, tenant: Tenant, accrual_id: int) -> str:
         return accrual.status
     self.wait_while_alive(RebateAccrual, accrual_id)
     return accrual_run(accrual=accrual).status
+
+
+@app.task(base=TenantTask)
+def mail_notices(*, tenant: Tenant, notice_ids: list[int]) -> int:
+    """E-mail in-app notices to the people they are for."""
+    from tiers.models import Notice
+
+    notices = Notice.objects.filter(pk__in=notice_ids).select_related("user")
+    for notice in notices:
+        send_mail(f"{tenant.name}: {notice.text}", notice.text, None, [notice.user.email])
+    return len(notices)

@@ -142,6 +142,9 @@ MFA_TOTP_ISSUER = "PartnerHub"
 # unpack to more than the second figure (zip bombs).
 METRIC_IMPORT_MAX_BYTES = env.int("METRIC_IMPORT_MAX_BYTES", default=200_000_000)
 METRIC_IMPORT_MAX_UNPACKED_BYTES = env.int("METRIC_IMPORT_MAX_UNPACKED_BYTES", default=500_000_000)
+# Proof of performance attached to a market development funds claim: per file, and files.
+MDF_PROOF_MAX_BYTES = env.int("MDF_PROOF_MAX_BYTES", default=10_000_000)
+MDF_PROOF_MAX_FILES = env.int("MDF_PROOF_MAX_FILES", default=10)
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 
 INVITATION_VALID_DAYS = env.int("INVITATION_VALID_DAYS", default=7)

@@ -12,7 +12,8 @@ from django.db import transaction
 from django_scopes import scope
 
 from incentives.quarters import Quarter
-from incentives.services import mdf_allocate, rebates_accrue, rebates_mark_paid
+from incentives.fund_services import mdf_allocate
+from incentives.services import rebates_accrue, rebates_mark_paid
 from metrics.models import Metric, MetricUnit, MetricValue
 from metrics.selectors import months_before
 from partnerhub.tenancy.models import Role, Tenant

@@ -2,7 +2,8 @@
 
 from django.shortcuts import render
 
-from incentives.selectors import mdf_funds, tiers_worth
+from incentives.fund_selectors import mdf_funds
+from incentives.selectors import tiers_worth
 from partners.selectors import partner_counts_by_status, partner_for_member
 from tiers.selectors import notices_unread, partner_standing
 from training.selectors import partner_certifications

@@ -10,8 +10,8 @@ from django_scopes import scope
 
 from incentives.models import FundEntry
 from incentives.quarters import Quarter
-from incentives.selectors import mdf_allocations, mdf_funds
-from incentives.services import AllocationRefused, mdf_allocate
+from incentives.fund_selectors import mdf_funds
+from incentives.fund_services import AllocationRefused, mdf_allocate
 
 from .conftest import D, history
 
@@ -78,7 +78,7 @@ def test_unused_funds_expire_at_the_end_of_the_next_quarter(rebates):
     allocate(rebates, Q4)
     with scope(tenant=rebates.tenant):
         partner = rebates.partners["P-002"]
-        lines = mdf_allocations(partner_id=partner.pk)
+        lines = mdf_funds(partner_id=partner.pk, today=D(2026, 11, 24)).history
         assert [(line.quarter, line.expires_on) for line in lines] == [
             ("2026-Q4", D(2027, 3, 31)),
             ("2026-Q3", D(2026, 12, 31)),
@@ -100,7 +100,7 @@ def test_the_partner_home_shows_the_funds_available_and_until_when(rebates):
         placements_recalculate(program=Program.objects.get(), as_of=D(2026, 11, 22))
     page = rebates.client_for(rebates.partner_user).get("/o/acme/").content.decode()
     assert "Market development funds available: €20,000.00" in page
-    assert "2026-Q3 (gold): €10,000.00, usable until 31 December 2026" in page
+    assert "2026-Q3 (Gold): €10,000.00 of €10,000.00 left, usable until 31 December 2026" in page
 
 
 def test_the_allocate_command_says_what_it_allocated_and_refuses_a_future_quarter(rebates):

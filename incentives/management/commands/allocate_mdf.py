@@ -1,7 +1,7 @@
 from django.core.management.base import CommandError
 
 from incentives.quarters import Quarter
-from incentives.services import AllocationRefused, mdf_allocate
+from incentives.fund_services import AllocationRefused, mdf_allocate
 from partnerhub.tenancy.management.tenant_command import TenantCommand
 
 
@@ -20,4 +20,5 @@ class Command(TenantCommand):
         self.stdout.write(
             f"{result.quarter}: {result.allocated} allocations, "
             f"{result.total:.2f} {tenant.currency} allocated."
+            + (f" {result.expired} expired balances written off." if result.expired else "")
         )
