@@ -34,7 +34,6 @@ from .models import (
     FundEntry,
     FundEntryKind,
     FundRequest,
-    FundRequestStatus,
 )
 from .money import money
 from .quarters import Quarter
@@ -225,7 +224,7 @@ def fund_request_approve(
 ) -> FundRequest:
     """Approve the requested amount or less; the reservation becomes approved funds and any
     difference returns to the balance."""
-    with _step(fund_request, Step.APPROVE, membership) as (current, today):
+    with _step(fund_request, Step.APPROVE, membership) as current:
         _check_amount(amount, "The approved amount")
         if amount > current.amount_requested:
             raise FundsRefused(
@@ -247,7 +246,7 @@ def fund_request_approve(
 def fund_request_reject(
     *, fund_request: FundRequest, membership: Membership, reason: str
 ) -> FundRequest:
-    with _step(fund_request, Step.REJECT, membership) as (current, today):
+    with _step(fund_request, Step.REJECT, membership) as current:
         if not reason.strip():
             raise FundsRefused("Give the partner a reason for the rejection.")
         reserved = request_parts(fund_request=current, kind=Kind.RESERVATION)
@@ -259,7 +258,7 @@ def fund_request_reject(
 
 def fund_request_withdraw(*, fund_request: FundRequest, membership: Membership) -> FundRequest:
     """The partner withdraws a request not yet paid; what it held returns to the balance."""
-    with _step(fund_request, Step.WITHDRAW, membership) as (current, today):
+    with _step(fund_request, Step.WITHDRAW, membership) as current:
         if current.amount_approved is None:
             held = request_parts(fund_request=current, kind=Kind.RESERVATION)
             entries = _write(current, Kind.RELEASE, held, membership.user)
@@ -291,8 +290,8 @@ def fund_claim_file(
         for upload in files
     ]
     try:
-        with _step(fund_request, Step.FILE_CLAIM, membership) as (current, today):
-            if today < current.ends_on:
+        with _step(fund_request, Step.FILE_CLAIM, membership) as current:
+            if current.tenant.local_today() < current.ends_on:
                 raise FundsRefused(
                     f"The activity ends on {current.ends_on:%Y-%m-%d}; claim once it is over."
                 )
@@ -339,14 +338,15 @@ def fund_claim_approve(
 ) -> FundRequest:
     """Approve the claim for up to what it claims (never more than the approved amount); the
     amount is paid out and the rest of the approved funds returns to the balance."""
-    with _step(fund_request, Step.APPROVE_CLAIM, membership) as (current, today):
+    with _step(fund_request, Step.APPROVE_CLAIM, membership) as current:
         claim = current.claims.order_by("pk").last()
         currency = current.tenant.currency
         _check_amount(amount, "The amount paid")
         if amount > claim.amount_claimed:
             raise FundsRefused(
-                f"{money(amount, currency)} is more than the {money(claim.amount_claimed, currency)}"
-                " claimed (the actual cost, up to the approved amount)."
+                f"{money(amount, currency)} is more than the "
+                f"{money(claim.amount_claimed, currency)} claimed (the actual cost, up to the "
+                "approved amount)."
             )
         approved = request_parts(fund_request=current, kind=Kind.APPROVAL)
         paid = draw(approved, amount)
@@ -357,7 +357,8 @@ def fund_claim_approve(
         _tell(
             current,
             Side.PARTNER,
-            f"Your claim for “{current.title}” is approved: {money(amount, currency)} will be paid.",
+            f"Your claim for “{current.title}” is approved: {money(amount, currency)} will be "
+            "paid.",
             entries,
         )
     return current
@@ -367,7 +368,7 @@ def fund_claim_send_back(
     *, fund_request: FundRequest, membership: Membership, reason: str
 ) -> FundRequest:
     """Send the claim back with what is missing; the approved funds stay held for a new claim."""
-    with _step(fund_request, Step.SEND_BACK_CLAIM, membership) as (current, today):
+    with _step(fund_request, Step.SEND_BACK_CLAIM, membership) as current:
         if not reason.strip():
             raise FundsRefused("Say what the claim is missing.")
         claim = current.claims.order_by("pk").last()
@@ -395,7 +396,7 @@ def _step(fund_request: FundRequest, step: Step, membership: Membership):
         _check_side(step, membership, current)
         status = next_status(current.status, step)
         today = current.tenant.local_today()
-        yield current, today
+        yield current
         current.status = status
         current.save()
         _expire_leftovers(current.tenant, today, [current.partner_id])
@@ -493,9 +494,7 @@ def _tell(
     )
     event = f"fund-request:{fund_request.pk}:{entries[0].pk if entries else 'step'}"
     notices = Notice.objects.bulk_create(
-        Notice(
-            tenant_id=fund_request.tenant_id, user_id=user_id, event=event, text=text, link=link
-        )
+        Notice(tenant_id=fund_request.tenant_id, user_id=user_id, event=event, text=text, link=link)
         for user_id in recipients.values_list("user_id", flat=True).distinct()
     )
     ids = [notice.pk for notice in notices]

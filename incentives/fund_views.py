@@ -59,11 +59,14 @@ def fund_request_new(request, partner_pk: int):
             form.add_error(None, str(refused))
         else:
             messages.success(
-                request, f"Requested: the amount is reserved until “{fund_request.title}” is decided."
+                request,
+                f"Requested: the amount is reserved until “{fund_request.title}” is decided.",
             )
             return redirect(_detail_url(request, fund_request.pk))
     return render(
-        request, "incentives/fund_request_form.html", {"partner": partner, "form": form, "funds": funds}
+        request,
+        "incentives/fund_request_form.html",
+        {"partner": partner, "form": form, "funds": funds},
     )
 
 

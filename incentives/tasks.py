@@ -7,9 +7,9 @@ from partnerhub.tenancy.models import Tenant
 from partnerhub.tenancy.tasks import JobTask, TenantTask
 from partnerhub.tenancy.unscoped import tenant_ids
 
+from .fund_services import mdf_allocate
 from .models import RebateAccrual
 from .quarters import Quarter
-from .fund_services import mdf_allocate
 from .services import accrual_queue, accrual_run
 
 

@@ -11,8 +11,8 @@ from decimal import Decimal
 from django.db import transaction
 from django_scopes import scope
 
-from incentives.quarters import Quarter
 from incentives.fund_services import mdf_allocate
+from incentives.quarters import Quarter
 from incentives.services import rebates_accrue, rebates_mark_paid
 from metrics.models import Metric, MetricUnit, MetricValue
 from metrics.selectors import months_before

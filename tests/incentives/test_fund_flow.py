@@ -29,7 +29,11 @@ def test_a_request_goes_from_submitted_through_approval_and_claim_to_paid():
 @pytest.mark.parametrize(
     ("status", "step", "message"),
     [
-        ("rejected", Step.APPROVE, "This request is rejected: it cannot be approved; it is closed."),
+        (
+            "rejected",
+            Step.APPROVE,
+            "This request is rejected: it cannot be approved; it is closed.",
+        ),
         (
             "submitted",
             Step.FILE_CLAIM,

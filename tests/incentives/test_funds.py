@@ -8,10 +8,10 @@ import pytest
 from django.db import DatabaseError, IntegrityError, transaction
 from django_scopes import scope
 
-from incentives.models import FundEntry
-from incentives.quarters import Quarter
 from incentives.fund_selectors import mdf_funds
 from incentives.fund_services import AllocationRefused, mdf_allocate
+from incentives.models import FundEntry
+from incentives.quarters import Quarter
 
 from .conftest import D, history
 

@@ -1,7 +1,7 @@
 from django.core.management.base import CommandError
 
-from incentives.quarters import Quarter
 from incentives.fund_services import AllocationRefused, mdf_allocate
+from incentives.quarters import Quarter
 from partnerhub.tenancy.management.tenant_command import TenantCommand
 
 
