@@ -78,23 +78,20 @@ class QuarterFunds:
 
 
 def fund_quarters(*, partner_ids: list[int] | set[int]) -> dict[int, list[QuarterFunds]]:
-    """{partner id: its allocations, oldest first}, from one grouped query of the ledger."""
+    """{partner id: its allocations, oldest first}, from one grouped query of the ledger (every
+    entry carries the tier of the allocation it draws on)."""
     rows = (
         FundEntry.objects.filter(partner_id__in=partner_ids)
-        .values_list("partner_id", "quarter", "kind")
+        .values_list("partner_id", "quarter", "tier_id", "tier__name", "kind")
         .annotate(total=Sum("amount"))
         .order_by()
     )
     lines: dict[tuple[int, str], QuarterFunds] = {}
-    for partner_id, quarter, kind, total in rows:
+    for partner_id, quarter, tier_id, tier_name, kind, total in rows:
         line = lines.setdefault((partner_id, quarter), QuarterFunds(quarter))
-        line.sums[kind] = total
-    allocations = FundEntry.objects.filter(
-        partner_id__in=partner_ids, kind=Kind.ALLOCATION
-    ).values_list("partner_id", "quarter", "tier_id", "tier__name")
-    for partner_id, quarter, tier_id, tier_name in allocations:
-        line = lines[(partner_id, quarter)]
-        line.tier_id, line.tier = tier_id, tier_name or ""
+        line.sums[kind] += total
+        if kind == Kind.ALLOCATION:
+            line.tier_id, line.tier = tier_id, tier_name or ""
     found: dict[int, list[QuarterFunds]] = defaultdict(list)
     for (partner_id, _), line in sorted(lines.items()):
         found[partner_id].append(line)

@@ -1,0 +1,125 @@
+"""Market development funds in real Chromium: a partner requests funds and files a claim with
+proof, a manager approves both, and the partner sees the payout and its rebate statement."""
+
+import datetime
+
+import pytest
+import time_machine
+from django_scopes import scope
+from playwright.sync_api import expect
+
+from incentives.fund_services import mdf_allocate
+from incentives.quarters import Quarter
+from incentives.services import rebates_accrue
+from partners.models import Partner
+from tiers.models import Placement, Tier
+from tiers.programs import program_load
+
+from ..factories import PASSWORD
+from ..incentives.conftest import REBATE_PROGRAM, history
+from ..tiers.conftest import set_values
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def gold_partner(acme):
+    """Acme's P-001 has been Gold (10,000 of funds a quarter, 3.5 % of revenue) since the
+    previous quarter began; its revenue of that quarter is accrued. Real time: the browser's
+    clock cannot be moved."""
+    today = acme.tenant.local_today()
+    this_quarter = Quarter.of(today)
+    last_quarter = this_quarter.previous()
+    with (
+        time_machine.travel(
+            datetime.datetime.combine(last_quarter.first_day, datetime.time(0), tzinfo=datetime.UTC)
+            - datetime.timedelta(days=30),
+            tick=False,
+        ),
+        scope(tenant=acme.tenant),
+    ):
+        program, _, _ = program_load(tenant=acme.tenant, data=REBATE_PROGRAM)
+        Partner.objects.update(program=program)
+    history(acme, "P-001", last_quarter.first_day, "gold")
+    set_values(
+        acme, "P-001", "revenue", {m.strftime("%Y-%m"): "40000" for m in last_quarter.months}
+    )
+    with scope(tenant=acme.tenant):
+        Placement.objects.create(
+            tenant=acme.tenant,
+            partner=acme.partner,
+            program=program,
+            tier=Tier.objects.get(key="gold"),
+            evaluated_on=last_quarter.first_day,
+        )
+        mdf_allocate(tenant=acme.tenant, quarter=this_quarter)
+        rebates_accrue(tenant=acme.tenant, quarter=last_quarter)
+    return acme, last_quarter
+
+
+def test_a_partner_requests_and_claims_funds_a_manager_approves_both(
+    gold_partner, page, live_server, sign_in, tmp_path
+):
+    acme, last_quarter = gold_partner
+    today = acme.tenant.local_today().isoformat()
+    sign_in("partner@acme.test", PASSWORD)
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="My funds").click()
+    expect(page.locator("#funds-available")).to_have_text("€10,000.00")
+
+    page.get_by_role("link", name="Request funds").click()
+    page.get_by_label("Title").fill("Partner summit booth")
+    page.get_by_label("Type").select_option(label="Trade show")
+    page.get_by_label("Starts on").fill(today)
+    page.get_by_label("Ends on").fill(today)
+    page.get_by_label("Amount requested").fill("4000")
+    page.get_by_role("button", name="Send request").click()
+    expect(page.locator("#request-status")).to_have_text("Awaiting approval")
+    page.get_by_role("link", name="My funds").first.click()
+    expect(page.locator("#funds-available")).to_have_text("€6,000.00")
+
+    manager = page.context.browser.new_page()
+    _sign_in(manager, live_server, "manager@acme.test")
+    manager.get_by_role("navigation", name="Main").get_by_role("link", name="Funds").click()
+    row = manager.get_by_role("row").filter(has_text="Partner summit booth")
+    expect(row).to_contain_text("Gold")
+    expect(row).to_contain_text("€6,000.00")
+    row.get_by_role("link", name="Partner summit booth").click()
+    manager.get_by_label("Amount approved").fill("3500")
+    manager.get_by_label("Note to the partner").first.fill("The booth, without the catering.")
+    manager.get_by_role("button", name="Approve", exact=True).click()
+    expect(manager.locator("#request-status")).to_have_text("Approved")
+
+    page.reload()
+    expect(page.locator("#funds-available")).to_have_text("€6,500.00")
+    page.get_by_role("link", name="Partner summit booth").click()
+    page.get_by_role("link", name="File a claim").click()
+    invoice = tmp_path / "invoice.pdf"
+    invoice.write_bytes(b"%PDF-1.4 booth invoice")
+    photo = tmp_path / "booth.png"
+    photo.write_bytes(b"\x89PNG booth photo")
+    page.get_by_label("Actual cost").fill("3200.00")
+    page.get_by_label("Proof of performance").set_input_files([invoice, photo])
+    page.get_by_role("button", name="File claim").click()
+    expect(page.locator("#request-status")).to_have_text("Claim awaiting approval")
+    expect(page.get_by_role("link", name="invoice.pdf")).to_be_visible()
+
+    manager.goto(f"{live_server.url}/o/acme/funds/")
+    manager.get_by_role("link", name="Partner summit booth").click()
+    expect(manager.get_by_label("Amount approved")).to_have_value("3200.00")
+    manager.get_by_role("button", name="Approve and pay").click()
+    expect(manager.locator("#request-status")).to_have_text("Paid")
+
+    page.reload()
+    expect(page.locator("#request-status")).to_have_text("Paid")
+    expect(page.locator("#amount-paid")).to_have_text("€3,200.00")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="My rebates").click()
+    statement = page.get_by_role("table", name="Rebate statement")
+    expect(statement).to_contain_text(str(last_quarter))
+    expect(statement).to_contain_text("€4,200.00")  # 3.5 % of 120,000
+
+
+def _sign_in(page, live_server, email):
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign In").click()
