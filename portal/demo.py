@@ -8,15 +8,25 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django_scopes import scope
 
-from incentives.fund_services import mdf_allocate
+from incentives.fund_selectors import funds_available
+from incentives.fund_services import (
+    fund_claim_approve,
+    fund_claim_file,
+    fund_request_approve,
+    fund_request_reject,
+    fund_request_submit,
+    mdf_allocate,
+)
+from incentives.models import FundRequest
 from incentives.quarters import Quarter
 from incentives.services import rebates_accrue, rebates_mark_paid
 from metrics.models import Metric, MetricUnit, MetricValue
 from metrics.selectors import months_before
-from partnerhub.tenancy.models import Role, Tenant
+from partnerhub.tenancy.models import Membership, Role, Tenant
 from partnerhub.tenancy.services import membership_add, tenant_create
 from partners.models import Partner, PartnerStatus
 from tiers.models import CriteriaVersion, Program, Tier
@@ -157,6 +167,7 @@ def _demo_tenant(tenant: Tenant, spec: DemoTenant) -> list[DemoLogin]:
         password=DEMO_PASSWORD,
         full_name="Pat Partner",
     ).membership
+    _demo_funds(tenant, spec, manager)
     return [
         DemoLogin(spec.slug, Role.ADMIN, admin.user.email),
         DemoLogin(spec.slug, Role.MANAGER, manager.user.email),
@@ -330,6 +341,76 @@ def _demo_rebates(tenant: Tenant) -> None:
         rebates_mark_paid(tenant=tenant, quarter=Quarter.parse(quarter))
     for quarter in DEMO_ALLOCATED:
         mdf_allocate(tenant=tenant, quarter=Quarter.parse(quarter))
+
+
+# (title, type, requested, approved, actual cost, how far it went) for the funded partners in
+# turn: the partner user's own partner first when its tier has funds.
+DEMO_FUND_REQUESTS = (
+    ("Spring webinar series", "webinar", "1500.00", "1500.00", "1420.00", "paid"),
+    ("Regional roadshow", "event", "1200.00", "1000.00", None, "approved"),
+    ("Trade show booth", "trade_show", "2000.00", None, None, "submitted"),
+    ("Customer success stories", "content", "900.00", "900.00", "900.00", "claimed"),
+    ("Search campaign", "digital_campaign", "800.00", None, None, "rejected"),
+)
+
+
+def _demo_funds(tenant: Tenant, spec: DemoTenant, manager) -> None:
+    """Requests at every stage, so the queue, My funds and the report have something to show
+    (again: nothing new). Dated today: a request is made before its activity is over."""
+    if FundRequest.objects.exists():
+        return
+    today = tenant.local_today()
+    available = funds_available(
+        partner_ids=set(Partner.objects.values_list("pk", flat=True)), today=today
+    )
+    funded = sorted(
+        Partner.objects.filter(pk__in=[pk for pk, amount in available.items() if amount >= 2000]),
+        key=lambda partner: (partner.ref != "P-0001", partner.ref),
+    )
+    for partner, (title, kind, requested, approved, cost, stage) in zip(
+        funded, DEMO_FUND_REQUESTS, strict=False
+    ):
+        user = Membership.objects.filter(partner=partner, role=Role.PARTNER).first()
+        user = (
+            user
+            or membership_add(
+                tenant=tenant,
+                email=f"{partner.ref.lower()}@partners.{spec.domain}",
+                role=Role.PARTNER,
+                partner=partner,
+                password=DEMO_PASSWORD,
+            ).membership
+        )
+        fund_request = fund_request_submit(
+            membership=user,
+            title=title,
+            activity_type=kind,
+            starts_on=today,
+            ends_on=today,
+            amount=Decimal(requested),
+            description=f"{title} for {partner.name}'s customers.",
+        )
+        if stage == "rejected":
+            fund_request_reject(
+                fund_request=fund_request,
+                membership=manager,
+                reason="Search ads are not co-funded.",
+            )
+            continue
+        if stage == "submitted":
+            continue
+        note = "" if approved == requested else "One city fewer than planned."
+        fund_request_approve(
+            fund_request=fund_request, membership=manager, amount=Decimal(approved), note=note
+        )
+        if stage == "approved":
+            continue
+        invoice = ContentFile(b"%PDF-1.4\n% demo invoice\n", name="invoice.pdf")
+        fund_claim_file(
+            fund_request=fund_request, membership=user, actual_cost=Decimal(cost), files=[invoice]
+        )
+        if stage == "paid":
+            fund_claim_approve(fund_request=fund_request, membership=manager, amount=Decimal(cost))
 
 
 DEMO_COURSES = (

@@ -3,6 +3,7 @@ from allauth.account.models import EmailAddress
 from django.core.management import CommandError, call_command
 from django_scopes import scope
 
+from incentives.models import FundRequest
 from partnerhub.accounts.models import User
 from partnerhub.tenancy.models import Membership, Tenant
 
@@ -115,4 +116,9 @@ def test_load_demo_is_deterministic_and_idempotent(db, capsys):
     for slug in ("acme", "globex"):
         tenant = Tenant.objects.get(slug=slug)
         with scope(tenant=tenant):
-            assert Membership.objects.count() == 4  # admin, manager, partner user, consultant
+            # admin, manager, the partner user, consultant, and the users of funded partners
+            assert Membership.objects.exclude(user__email__contains="@partners.").count() == 4
+            stages = sorted(FundRequest.objects.values_list("status", flat=True))
+            assert stages == ["approved", "claimed", "paid", "rejected", "submitted"]
+            paid = FundRequest.objects.get(status="paid")
+            assert paid.claims.get().documents.count() == 1
