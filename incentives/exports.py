@@ -5,7 +5,7 @@ from collections.abc import Iterable, Iterator
 from partnerhub.csvfiles import formula_safe
 from tiers.programs import decimal_text
 
-from .selectors import StatementRow
+from .selectors import DiscountRow, StatementRow
 
 STATEMENT_COLUMNS = ["partner_ref", "quarter", "tier", "metric", "base", "rate", "amount", "paid"]
 
@@ -24,3 +24,12 @@ def statement_csv_rows(rows: Iterable[StatementRow]) -> Iterator[list[str]]:
             f"{row.amount:.2f}",
             f"{row.paid:.2f}",
         ]
+
+
+DISCOUNT_COLUMNS = ["partner_ref", "tier", "discount_percent"]
+
+
+def discount_csv_rows(rows: Iterable[DiscountRow]) -> Iterator[list[str]]:
+    yield DISCOUNT_COLUMNS
+    for row in rows:
+        yield [formula_safe(row.partner_ref), row.tier, decimal_text(row.percent)]

@@ -254,3 +254,36 @@ def _worth(tier: Tier, names: dict[str, str]) -> TierWorth:
     ]
     discount = next((b.value or b.title for b in tier.benefits.all() if b.kind == "discount"), None)
     return TierWorth(tier, rebates, tier.mdf_quarterly, discount)
+
+
+@dataclass(frozen=True)
+class DiscountRow:
+    partner_ref: str
+    tier: str  # the tier's key; "" without a tier
+    percent: Decimal
+
+
+def discount_price_list() -> list[DiscountRow]:
+    """Every partner's discount by the tier it holds now (0 without one), by ref: the ERP
+    replaces its partner price lists with this, so a partner that lost its tier loses its
+    discount there too."""
+    from partners.models import Partner
+    from tiers.models import Benefit, BenefitKind, Placement
+    from tiers.program_file import discount_percent
+
+    percents: dict[int, Decimal] = {}
+    benefits = Benefit.objects.filter(kind=BenefitKind.DISCOUNT).order_by("tier_id", "position")
+    for tier_id, value in benefits.values_list("tier_id", "value"):
+        percent = discount_percent(value)
+        if percent is not None:
+            percents.setdefault(tier_id, percent)
+    tiers = dict(Placement.objects.filter(tier__isnull=False).values_list("partner_id", "tier_id"))
+    keys = dict(Tier.objects.values_list("pk", "key"))
+    return [
+        DiscountRow(
+            ref,
+            keys.get(tiers.get(partner_id), ""),
+            percents.get(tiers.get(partner_id), Decimal(0)),
+        )
+        for partner_id, ref in Partner.objects.order_by("ref").values_list("pk", "ref")
+    ]

@@ -5,6 +5,7 @@ from . import fund_views, views
 urlpatterns = [
     path("rebates/", views.rebate_summary, name="rebate_summary"),
     path("rebates/accrue/", views.rebate_accrue, name="rebate_accrue"),
+    path("discounts.csv", views.discount_export, name="discount_export"),
     path(
         "partners/<int:partner_pk>/rebates/",
         views.rebate_statement_view,

@@ -10,11 +10,16 @@ from partnerhub.tenancy.access import staff_only
 from partners.selectors import partner_for_member
 
 from . import services
-from .exports import statement_csv_rows
+from .exports import discount_csv_rows, statement_csv_rows
 from .models import RebateAccrual
 from .pdf import statement_pdf
 from .quarters import Quarter
-from .selectors import partner_rebate_statement, rebate_statement, rebate_totals_by_tier
+from .selectors import (
+    discount_price_list,
+    partner_rebate_statement,
+    rebate_statement,
+    rebate_totals_by_tier,
+)
 
 
 def rebate_statement_view(request, partner_pk: int):
@@ -66,6 +71,17 @@ def _statement_csv(request, quarter: Quarter) -> HttpResponse:
     csv.writer(response, lineterminator="\n").writerows(
         statement_csv_rows(rebate_statement(quarter=quarter))
     )
+    return response
+
+
+@staff_only
+def discount_export(request):
+    """Every partner's discount by its tier now, for the ERP's price lists."""
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = (
+        f'attachment; filename="discounts-{request.tenant.slug}-{request.tenant.local_today()}.csv"'
+    )
+    csv.writer(response, lineterminator="\n").writerows(discount_csv_rows(discount_price_list()))
     return response
 
 

@@ -14,6 +14,7 @@ from training.models import Certification
 
 from .engine import AGGREGATES, OPERATORS, RuleError, parse_rule
 from .models import BenefitKind
+from .program_file import DISCOUNT_PROBLEM, discount_percent
 from .progress import AGG_WORDS
 
 GROUPS = [(0, "Top level"), (1, "Group 1"), (2, "Group 2"), (3, "Group 3")]
@@ -197,6 +198,12 @@ class BenefitForm(forms.Form):
     kind = forms.ChoiceField(choices=BenefitKind.choices, initial=BenefitKind.OTHER)
     value = forms.CharField(max_length=100, required=False, help_text="e.g. 12 % or $10,000 a year")
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def clean(self):
+        data = super().clean()
+        if data.get("kind") == BenefitKind.DISCOUNT and discount_percent(data.get("value")) is None:
+            self.add_error("value", DISCOUNT_PROBLEM[0].upper() + DISCOUNT_PROBLEM[1:] + ".")
+        return data
 
 
 BenefitFormSet = forms.formset_factory(BenefitForm, extra=2, can_delete=True)

@@ -159,6 +159,9 @@ def _tier_check(tier, n, key_at, rank_of, metrics, certifications) -> None:
                 f"{path}.kind",
                 f"must be one of {', '.join(BenefitKind.values)} (got {benefit['kind']!r})",
             )
+        value = benefit.get("value")
+        if benefit.get("kind") == BenefitKind.DISCOUNT and discount_percent(value) is None:
+            raise _fail(where, f"{path}.value", f"{DISCOUNT_PROBLEM} (got {value!r})")
 
 
 def _incentives_check(tier: dict, where: str, metrics: set[str]) -> None:
@@ -194,6 +197,19 @@ def _incentives_check(tier: dict, where: str, metrics: set[str]) -> None:
     _only_fields(mdf, MDF_FIELDS, where=where, path="mdf.")
     if money_amount(mdf.get("quarterly"), places=2) is None:
         raise _fail(where, "mdf.quarterly", f"must be an amount ≥ 0 (got {mdf.get('quarterly')!r})")
+
+
+DISCOUNT_PROBLEM = "a discount is a percentage above 0 and up to 100, such as “12 %” or “12.5”"
+PERCENT = re.compile(r"\s*(\d{1,3}(?:\.\d{1,4})?)\s*%?\s*")
+
+
+def discount_percent(value) -> Decimal | None:
+    """The percentage a discount benefit's value states (“12 %”, “12.5”), or None."""
+    found = PERCENT.fullmatch(value) if isinstance(value, str) else None
+    if found is None:
+        return None
+    percent = Decimal(found[1])
+    return percent if Decimal(0) < percent <= Decimal(100) else None
 
 
 def money_amount(value, *, places: int) -> Decimal | None:

@@ -407,6 +407,8 @@ def test_an_admin_edits_a_tiers_benefits_and_partners_see_them(silver_partner):
     assert "Quarterly business review" in home and "15 %" in home
     bad = client.post(url, {**data, "benefits-1-kind": "cashback"}).content.decode()
     assert "Benefit 2: Select a valid choice. cashback is not one of the available choices." in bad
+    bad = client.post(url, {**data, "benefits-0-value": "fifteen"}).content.decode()
+    assert "Benefit 1: A discount is a percentage above 0 and up to 100" in bad
 
 
 def test_the_override_page_says_what_happens_when_it_ends_and_what_ending_it_does(
