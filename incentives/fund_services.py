@@ -167,7 +167,8 @@ def fund_request_submit(
 ) -> FundRequest:
     """A partner user asks for funds for an activity; the amount is reserved at once, from the
     allocation that expires first. FundsRefused when it is more than the balance available."""
-    if not membership.is_partner_user:
+    partner_id = membership.partner_id
+    if not membership.is_partner_user or partner_id is None:
         raise StepRefused("Funds are requested by the partner's own users.")
     tenant = membership.tenant
     today = tenant.local_today()
@@ -187,9 +188,9 @@ def fund_request_submit(
             "is over."
         )
     with transaction.atomic():
-        _lock_partners([membership.partner_id])
-        _expire_leftovers(tenant, today, [membership.partner_id])
-        parts = usable_parts(partner_id=membership.partner_id, today=today)
+        _lock_partners([partner_id])
+        _expire_leftovers(tenant, today, [partner_id])
+        parts = usable_parts(partner_id=partner_id, today=today)
         available = sum((part.amount for part in parts), Decimal("0.00"))
         if amount > available:
             raise FundsRefused(
@@ -198,7 +199,7 @@ def fund_request_submit(
             )
         fund_request = FundRequest.objects.create(
             tenant=tenant,
-            partner_id=membership.partner_id,
+            partner_id=partner_id,
             title=title.strip(),
             activity_type=activity_type,
             starts_on=starts_on,

@@ -161,7 +161,7 @@ def rebate_statement(*, quarter: Quarter, partner_id: int | None = None) -> list
         StatementRow(
             refs[partner],
             str(quarter),
-            tiers.get(line.tier_id, ""),
+            tiers.get(line.tier_id, "") if line.tier_id is not None else "",
             keys[metric],
             line.base if line.base is not None else Decimal(0),
             line.rate if line.rate is not None else Decimal(0),
@@ -277,13 +277,16 @@ def discount_price_list() -> list[DiscountRow]:
         percent = discount_percent(value)
         if percent is not None:
             percents.setdefault(tier_id, percent)
-    tiers = dict(Placement.objects.filter(tier__isnull=False).values_list("partner_id", "tier_id"))
-    keys = dict(Tier.objects.values_list("pk", "key"))
-    return [
-        DiscountRow(
-            ref,
-            keys.get(tiers.get(partner_id), ""),
-            percents.get(tiers.get(partner_id), Decimal(0)),
-        )
-        for partner_id, ref in Partner.objects.order_by("ref").values_list("pk", "ref")
-    ]
+    held: dict[int, Tier] = {
+        placement.partner_id: placement.tier
+        for placement in Placement.objects.filter(tier__isnull=False).select_related("tier")
+        if placement.tier is not None
+    }
+    rows = []
+    for partner_id, ref in Partner.objects.order_by("ref").values_list("pk", "ref"):
+        tier = held.get(partner_id)
+        if tier is None:
+            rows.append(DiscountRow(ref, "", Decimal(0)))
+        else:
+            rows.append(DiscountRow(ref, tier.key, percents.get(tier.pk, Decimal(0))))
+    return rows
