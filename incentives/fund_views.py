@@ -6,7 +6,7 @@ import csv
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
@@ -107,10 +107,11 @@ STEP_FORMS = {
 }
 
 
-@require_POST
 def fund_request_step(request, request_pk: int, step: str):
     """Approve, reject, withdraw, pay or send back a claim: one POST, one step."""
     fund_request = fund_request_for_member(membership=request.membership, request_id=request_pk)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
     try:
         step = Step(step)
     except ValueError:

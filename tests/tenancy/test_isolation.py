@@ -8,6 +8,7 @@ fails and says so.
 import datetime
 import re
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.test import Client
@@ -15,6 +16,7 @@ from django.urls import get_resolver
 from django.utils import timezone
 from django_scopes import ScopeError, scope, scopes_disabled
 
+from incentives.models import ClaimDocument, FundClaim, FundEntry, FundRequest
 from metrics.models import Metric, MetricImport
 from partnerhub.tenancy.models import Invitation, Membership
 from partners.models import Partner
@@ -101,6 +103,46 @@ def _program(world: TenantWorld) -> Program:
         return program
 
 
+def _fund_request(world: TenantWorld) -> FundRequest:
+    """A claimed request of `other_partner`, with one proof file."""
+    with scope(tenant=world.tenant):
+        found = FundRequest.objects.filter(partner=world.other_partner).first()
+        if found is None:
+            day = datetime.date(2026, 11, 2)
+            found = FundRequest.objects.create(
+                tenant=world.tenant,
+                partner=world.other_partner,
+                title=f"{world.tenant.name} roadshow",
+                activity_type="event",
+                starts_on=day,
+                ends_on=day,
+                amount_requested=Decimal("1000.00"),
+                amount_approved=Decimal("1000.00"),
+                status="claimed",
+            )
+            claim = FundClaim.objects.create(
+                tenant=world.tenant,
+                request=found,
+                actual_cost=Decimal("900.00"),
+                amount_claimed=Decimal("900.00"),
+            )
+            ClaimDocument.objects.create(
+                tenant=world.tenant,
+                claim=claim,
+                file_name="invoice.pdf",
+                stored_file=f"fund-claims/{world.tenant.pk}/missing.pdf",
+                size_bytes=10,
+                content_type="application/pdf",
+            )
+        return found
+
+
+def _claim_document(world: TenantWorld) -> ClaimDocument:
+    fund_request = _fund_request(world)
+    with scope(tenant=world.tenant):
+        return ClaimDocument.objects.get(claim__request=fund_request)
+
+
 def _program_part(world: TenantWorld, model):
     program = _program(world)
     with scope(tenant=world.tenant):
@@ -122,9 +164,12 @@ OBJECT_FOR_PARAM = {
     "program_pk": lambda world: _program(world).pk,
     "tier_pk": lambda world: _program_part(world, Tier).pk,
     "run_pk": lambda world: _program_part(world, RecalculationRun).pk,
+    "request_pk": lambda world: _fund_request(world).pk,
+    "document_pk": lambda world: _claim_document(world).pk,
+    "step": lambda world: "approve_claim",
 }
 # Objects that belong to one partner: a partner user of the same tenant may not reach another's.
-PARTNER_OWNED_PARAMS = {"partner_pk"}
+PARTNER_OWNED_PARAMS = {"partner_pk", "request_pk", "document_pk"}
 
 
 def tenant_routes() -> list[tuple[str, str, list[str]]]:
@@ -173,6 +218,8 @@ def snapshot(world: TenantWorld) -> dict:
             "placements": sorted(
                 Placement.objects.values_list("pk", "tier_id", "override_tier_id")
             ),
+            "fund_requests": sorted(FundRequest.objects.values_list("pk", "status")),
+            "fund_entries": FundEntry.objects.count(),
         }
 
 
