@@ -168,11 +168,22 @@ def _demo_tenant(tenant: Tenant, spec: DemoTenant) -> list[DemoLogin]:
         full_name="Pat Partner",
     ).membership
     _demo_funds(tenant, spec, manager)
-    return [
+    logins = [
         DemoLogin(spec.slug, Role.ADMIN, admin.user.email),
         DemoLogin(spec.slug, Role.MANAGER, manager.user.email),
         DemoLogin(spec.slug, f"partner ({first_partner.ref})", partner_user.user.email),
     ]
+    funded = (
+        Membership.objects.filter(role=Role.PARTNER, user__email__contains="@partners.")
+        .select_related("partner", "user")
+        .order_by("partner__ref")
+        .first()
+    )
+    if funded is not None and funded.partner is not None:
+        logins.append(
+            DemoLogin(spec.slug, f"partner with funds ({funded.partner.ref})", funded.user.email)
+        )
+    return logins
 
 
 DEMO_METRICS = (

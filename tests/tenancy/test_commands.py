@@ -113,6 +113,10 @@ def test_load_demo_is_deterministic_and_idempotent(db, capsys):
     call_command("load_demo")
     assert capsys.readouterr().out == first
     assert "partner@acme.example / partnerhub-demo" in first
+    assert (
+        "p-0008@partners.acme.example / partnerhub-demo    acme, partner with funds (P-0008)"
+        in first
+    )
     for slug in ("acme", "globex"):
         tenant = Tenant.objects.get(slug=slug)
         with scope(tenant=tenant):
