@@ -38,8 +38,12 @@ INSTALLED_APPS = [
     "django_htmx",
     "csp",
     "django_celery_beat",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "partnerhub.accounts",
     "partnerhub.tenancy",
+    "partnerhub.api",
     "partners",
     "metrics",
     "tiers",
@@ -62,6 +66,7 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "partnerhub.tenancy.middleware.TenantMiddleware",
+    "partnerhub.api.middleware.ApiKeyMiddleware",
 ]
 
 ROOT_URLCONF = "partnerhub.urls"
@@ -259,4 +264,35 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+}
+
+# The REST API (/api/v1/): API keys, problem details, cursor pages, a limit per key.
+API_HTTPS_ONLY = env.bool("API_HTTPS_ONLY", default=not DEBUG)
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["partnerhub.api.auth.ApiKeyAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["partnerhub.api.auth.HasApiKeyScope"],
+    "DEFAULT_THROTTLE_CLASSES": ["partnerhub.api.auth.PerKeyThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"api_key": env.str("API_RATE_LIMIT", default="600/min")},
+    "DEFAULT_PARSER_CLASSES": ["partnerhub.api.parsers.DecimalJSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PAGINATION_CLASS": "partnerhub.api.pagination.StableCursor",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "partnerhub.api.errors.problem_handler",
+    "UNAUTHENTICATED_USER": None,
+    "COERCE_DECIMAL_TO_STRING": True,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "PartnerHub API",
+    "DESCRIPTION": (
+        "Partners, metric values, placements, incentives of one partner program. "
+        "Authenticate with `Authorization: Bearer <key>`; errors are RFC 9457 problem details."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
 }

@@ -16,6 +16,7 @@ tenant_patterns = [
 urlpatterns = [
     path("", tenancy_views.home, name="home"),
     path("healthz", health.healthz, name="healthz"),
+    path("api/v1/", include("partnerhub.api.urls")),
     path("accounts/", include("allauth.urls")),
     re_path(
         r"^invitations/(?P<token>[A-Za-z0-9_-]{1,64})/$",

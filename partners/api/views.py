@@ -1,0 +1,100 @@
+"""Partners over the API: read them (with their placement), and upsert one by its ref."""
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import generics, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from partnerhub.api.errors import Problem
+from partnerhub.api.schema import PROBLEM_RESPONSES
+from partners.models import Partner
+from partners.services import partner_create, partner_update
+
+from .serializers import PartnerFilterSerializer, PartnerSerializer, PartnerWriteSerializer
+
+
+def partners_with_placement():
+    return Partner.objects.select_related(
+        "program",
+        "account_manager__user",
+        "placement__tier",
+        "placement__qualified_tier",
+        "placement__override_tier",
+    )
+
+
+@extend_schema(
+    parameters=[PartnerFilterSerializer], responses={200: PartnerSerializer, **PROBLEM_RESPONSES}
+)
+class PartnerList(generics.ListAPIView):
+    """Partners, oldest change first; `updated_since` for an incremental sync."""
+
+    serializer_class = PartnerSerializer
+
+    def get_queryset(self):
+        filters = PartnerFilterSerializer(data=self.request.query_params)
+        filters.is_valid(raise_exception=True)
+        query = partners_with_placement()
+        if "updated_since" in filters.validated_data:
+            query = query.filter(updated_at__gte=filters.validated_data["updated_since"])
+        if "status" in filters.validated_data:
+            query = query.filter(status=filters.validated_data["status"])
+        return query
+
+
+class PartnerDetail(APIView):
+    @extend_schema(responses={200: PartnerSerializer, **PROBLEM_RESPONSES})
+    def get(self, request, ref: str):
+        partner = partners_with_placement().filter(ref=ref).first()
+        if partner is None:
+            raise Problem(f"No partner has the ref “{ref}”.", code="not_found", status_code=404)
+        return Response(PartnerSerializer(partner).data)
+
+    @extend_schema(
+        request=PartnerWriteSerializer,
+        responses={
+            200: OpenApiResponse(PartnerSerializer, description="Updated"),
+            201: OpenApiResponse(PartnerSerializer, description="Created"),
+            **PROBLEM_RESPONSES,
+        },
+    )
+    def put(self, request, ref: str):
+        """Create the partner with this ref, or update it (write scope)."""
+        incoming = PartnerWriteSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        fields = dict(incoming.validated_data)
+        program_key = fields.pop("program")
+        program_model = Partner._meta.get_field("program").related_model
+        fields["program"] = None
+        if program_key is not None:
+            fields["program"] = program_model.objects.filter(key=program_key).first()
+            if fields["program"] is None:
+                raise Problem(
+                    f"program: no program has the key “{program_key}”.",
+                    [{"path": "program", "detail": f"unknown program “{program_key}”"}],
+                )
+        with transaction.atomic():
+            partner = Partner.objects.select_for_update().filter(ref=ref).first()
+            try:
+                if partner is None:
+                    partner = partner_create(tenant=request.tenant, ref=ref, **fields)
+                    created = True
+                else:
+                    if fields["joined_on"] is None:
+                        fields.pop("joined_on")
+                    partner = partner_update(partner=partner, **fields)
+                    created = False
+            except DjangoValidationError as invalid:
+                errors = [
+                    {"path": field, "detail": message}
+                    for field, messages in invalid.message_dict.items()
+                    for message in messages
+                ]
+                raise Problem("The partner is not valid.", errors) from None
+        partner = partners_with_placement().get(pk=partner.pk)
+        return Response(
+            PartnerSerializer(partner).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )

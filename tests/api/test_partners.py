@@ -1,0 +1,73 @@
+"""Partners over the API: read with their placement, page by cursor, sync by `updated_since`,
+upsert by ref with the same validation as the pages."""
+
+import datetime
+
+from django_scopes import scope
+
+from partners.models import Partner
+
+from ..factories import PartnerFactory
+
+
+def test_partners_page_by_cursor_in_a_stable_order(acme, acme_api):
+    with scope(tenant=acme.tenant):
+        for n in range(7):
+            PartnerFactory(tenant=acme.tenant, ref=f"Q-{n}")
+    seen, url = [], "/api/v1/partners/?page_size=4"
+    while url:
+        page = acme_api.get(url).json()
+        seen += [p["ref"] for p in page["results"]]
+        url = page["next"]
+    assert len(seen) == 10 and len(set(seen)) == 10
+
+
+def test_updated_since_returns_only_what_changed(acme, acme_api, time_machine):
+    later = datetime.datetime(2026, 11, 25, 8, tzinfo=datetime.UTC)
+    time_machine.move_to(later)
+    acme_api.put("/api/v1/partners/P-002/", {"name": "Renamed", "type": "reseller"})
+    changed = acme_api.get("/api/v1/partners/", {"updated_since": later.isoformat()}).json()
+    assert [p["ref"] for p in changed["results"]] == ["P-002"]
+    bad = acme_api.get("/api/v1/partners/", {"updated_since": "yesterday"})
+    assert bad.status_code == 400
+    assert bad.json()["errors"][0]["path"] == "updated_since"
+
+
+def test_a_partner_is_created_or_updated_by_its_ref(acme, globex, acme_api):
+    created = acme_api.put(
+        "/api/v1/partners/P-100/", {"name": "Northwind", "type": "msp", "region": "EMEA"}
+    )
+    assert created.status_code == 201
+    assert created.json() | {"updated_at": None} == {
+        "ref": "P-100",
+        "name": "Northwind",
+        "type": "msp",
+        "region": "EMEA",
+        "status": "active",
+        "program": None,
+        "account_manager": None,
+        "joined_on": "2026-11-24",
+        "updated_at": None,
+        "placement": None,
+    }
+    updated = acme_api.put("/api/v1/partners/P-100/", {"name": "Northwind Ltd", "type": "msp"})
+    assert (updated.status_code, updated.json()["joined_on"]) == (200, "2026-11-24")
+    with scope(tenant=globex.tenant):
+        assert not Partner.objects.filter(ref="P-100").exists()
+
+
+def test_a_bad_partner_is_refused_naming_each_field(acme_api):
+    response = acme_api.put(
+        "/api/v1/partners/P-100/",
+        {"name": "", "type": "Managed Services", "regoin": "EMEA", "program": "nope"},
+    )
+    assert response.status_code == 400
+    errors = {e["path"]: e["detail"] for e in response.json()["errors"]}
+    assert errors["regoin"].startswith("unknown field (did you mean “region”?)")
+    response = acme_api.put("/api/v1/partners/P-100/", {"name": "X", "type": "Managed Services"})
+    assert response.json()["errors"][0]["path"] == "type"
+    response = acme_api.put(
+        "/api/v1/partners/P-100/", {"name": "X", "type": "msp", "program": "nope"}
+    )
+    assert response.json()["errors"] == [{"path": "program", "detail": "unknown program “nope”"}]
+    assert acme_api.get("/api/v1/partners/P-100/").status_code == 404
