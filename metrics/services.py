@@ -62,18 +62,42 @@ def metric_values_import(
     if table is None:
         raise FileRejected(report)
     columns = [table.header.index(name) for name in METRIC_COLUMNS]
+    records = ((line, [cells[at] for at in columns]) for line, cells in table.rows)
+    return metric_values_upsert(
+        tenant=tenant,
+        records=records,
+        report=report,
+        line_count=table.line_count,
+        progress=progress,
+        empty="the file has a header but no rows",
+    )
 
+
+def metric_values_upsert(
+    *,
+    tenant: Tenant,
+    records: Iterator[tuple[int, list[str]]],
+    report: ProblemReport,
+    line_count: int,
+    progress: Progress | None = None,
+    place: Callable[[int], str] = lambda line: f"on line {line}",
+    empty: str = "there are no values",
+) -> MetricImportResult:
+    """Upsert `(line, [partner_ref, metric, period, value])` records, all or nothing: the one
+    path behind files and the API. FileRejected with every problem, by `line`, writes nothing;
+    `place` says where a line is when a problem points at another one."""
+    progress = progress or (lambda phase, fraction: None)
     with transaction.atomic():
         _create_staging_table()
         open_month = tenant.local_today().strftime("%Y-%m")
-        checked = _checked_rows(table.rows, columns, report, table.line_count, progress, open_month)
+        checked = _checked_rows(records, report, line_count, progress, open_month)
         rows = _load_staging(checked)
         _plan_for_bulk_joins()
         if rows == 0 and not report:
-            report.add(None, "the file has a header but no rows")
+            report.add(None, empty)
         progress("validating", 1.0)
         _report_unknown_keys(tenant, report)
-        _report_repeated_keys(report)
+        _report_repeated_keys(report, place)
         if report:
             raise FileRejected(report)  # the rollback drops the staging table too
         progress("writing", 1.0)
@@ -84,7 +108,6 @@ def metric_values_import(
 
 def _checked_rows(
     records: Iterator[tuple[int, list[str]]],
-    columns: list[int],
     report: ProblemReport,
     line_count: int,
     progress: Progress,
@@ -92,14 +115,13 @@ def _checked_rows(
 ) -> Iterator[tuple]:
     """Check each row's own format; yield (line, partner_ref, metric, period, value) for the
     rows whose keys can be checked against the database (their period/value may be None)."""
-    ref_at, metric_at, period_at, value_at = columns
     for count, (line, cells) in enumerate(records, start=1):
         if count % PROGRESS_EVERY == 0:
             progress("reading", min(line / line_count, 1.0))
-        ref = formula_unescaped(cells[ref_at].strip())
-        metric = cells[metric_at].strip()
-        period = cells[period_at].strip()
-        value = cells[value_at].strip()
+        ref = formula_unescaped(cells[0].strip())
+        metric = cells[1].strip()
+        period = cells[2].strip()
+        value = cells[3].strip()
         keys_ok = True
         if not ref:
             report.add(line, "partner_ref is missing")
@@ -259,7 +281,7 @@ def _report_unknown_keys(tenant: Tenant, report: ProblemReport) -> None:
         report.count_more(found[0][-1] - len(found))
 
 
-def _report_repeated_keys(report: ProblemReport) -> None:
+def _report_repeated_keys(report: ProblemReport, place: Callable[[int], str]) -> None:
     _fetch_problems(
         "SELECT s.line, first.line, s.partner_ref, s.metric, s.period, COUNT(*) OVER () "
         "FROM metric_import_rows s JOIN ("
@@ -270,7 +292,7 @@ def _report_repeated_keys(report: ProblemReport) -> None:
         [],
         report,
         lambda first_line, ref, metric, period: (
-            f"{ref[:60]} / {metric[:60]} / {_month(period)} already appears on line {first_line}"
+            f"{ref[:60]} / {metric[:60]} / {_month(period)} already appears {place(first_line)}"
         ),
     )
 

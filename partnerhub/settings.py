@@ -267,6 +267,8 @@ LOGGING = {
 }
 
 # The REST API (/api/v1/): API keys, problem details, cursor pages, a limit per key.
+# A body may hold 50,000 metric values (about 4 MB of JSON); forms are far below this too.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=16_000_000)
 API_HTTPS_ONLY = env.bool("API_HTTPS_ONLY", default=not DEBUG)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["partnerhub.api.auth.ApiKeyAuthentication"],

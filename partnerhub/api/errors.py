@@ -1,7 +1,8 @@
 """One shape for every API error: RFC 9457 problem details, with `errors` naming each bad
 field by its path (`values[17].period`)."""
 
-from django.core.exceptions import PermissionDenied
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -68,6 +69,14 @@ TITLES = {
 
 
 def problem_handler(exc, context):
+    if isinstance(exc, RequestDataTooBig):
+        return problem_response(
+            413,
+            "too_large",
+            TITLES[413],
+            f"The body is over {settings.DATA_UPLOAD_MAX_MEMORY_SIZE:,} bytes: send fewer values "
+            "a call.",
+        )
     if isinstance(exc, Http404):
         exc = exceptions.NotFound("Not found.")
     elif isinstance(exc, PermissionDenied):

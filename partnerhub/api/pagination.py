@@ -9,3 +9,9 @@ class StableCursor(CursorPagination):
     max_page_size = 1000
     page_size_query_param = "page_size"
     ordering = ("updated_at", "pk")
+
+
+class ByIdCursor(StableCursor):
+    """For rows without an update time (metric values): in the order they were first written."""
+
+    ordering = ("pk",)
