@@ -35,6 +35,7 @@ lint: install
 	git ls-files -z '*.py' | xargs -0 $(BIN)/django-upgrade --target-version 5.2
 	$(BIN)/mypy
 	DEBUG=1 DATABASE_URL=sqlite://:memory: $(BIN)/python manage.py makemigrations --check --dry-run
+	DEBUG=1 DATABASE_URL=sqlite://:memory: $(BIN)/python manage.py spectacular --validate --fail-on-warn --file /dev/null
 
 worker: install
 	$(BIN)/celery -A partnerhub worker -l info --concurrency 2

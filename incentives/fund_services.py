@@ -21,6 +21,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from partnerhub.tenancy.models import Membership, Role, Tenant
+from partnerhub.webhooks.models import EventType
+from partnerhub.webhooks.services import event_emit
 from partners.models import Partner
 from tiers.models import Notice
 
@@ -239,6 +241,7 @@ def fund_request_approve(
         entries += _write(current, Kind.APPROVAL, draw(reserved, amount), membership.user)
         current.amount_approved = amount
         _decided(current, membership, note)
+        _decision_event(current, EventType.MDF_REQUEST_DECIDED, "approved", note)
         words = money(amount, current.tenant.currency)
         _tell(current, Side.PARTNER, f"“{current.title}” is approved: {words}.", entries)
     return current
@@ -253,6 +256,7 @@ def fund_request_reject(
         reserved = request_parts(fund_request=current, kind=Kind.RESERVATION)
         entries = _write(current, Kind.RELEASE, reserved, membership.user)
         _decided(current, membership, reason)
+        _decision_event(current, EventType.MDF_REQUEST_DECIDED, "rejected", reason)
         _tell(current, Side.PARTNER, f"“{current.title}” is rejected: {reason.strip()}", entries)
     return current
 
@@ -355,6 +359,7 @@ def fund_claim_approve(
         entries += _write(current, Kind.UNSPENT, remainder(approved, paid), membership.user)
         _claim_decided(claim, ClaimOutcome.APPROVED, membership, note, amount)
         current.amount_paid = amount
+        _decision_event(current, EventType.MDF_CLAIM_DECIDED, "paid", note)
         _tell(
             current,
             Side.PARTNER,
@@ -377,6 +382,7 @@ def fund_claim_send_back(
         claimed = draw(approved, claim.amount_claimed)
         entries = _write(current, Kind.CLAIM_SENT_BACK, claimed, membership.user)
         _claim_decided(claim, ClaimOutcome.SENT_BACK, membership, reason)
+        _decision_event(current, EventType.MDF_CLAIM_DECIDED, "sent_back", reason)
         _tell(
             current,
             Side.PARTNER,
@@ -455,6 +461,24 @@ def _write(fund_request: FundRequest, kind: str, parts: list[Part], by) -> list[
         )
         for part in parts
         if part.amount > 0
+    )
+
+
+def _decision_event(fund_request: FundRequest, type: str, outcome: str, note: str) -> None:
+    event_emit(
+        tenant=fund_request.tenant_id,
+        type=type,
+        data={
+            "request_id": fund_request.pk,
+            "partner_ref": fund_request.partner.ref,
+            "title": fund_request.title,
+            "outcome": outcome,
+            "amount_requested": fund_request.amount_requested,
+            "amount_approved": fund_request.amount_approved,
+            "amount_paid": fund_request.amount_paid,
+            "currency": fund_request.tenant.currency,
+            "note": note.strip(),
+        },
     )
 
 

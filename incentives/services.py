@@ -8,6 +8,8 @@ from django.db import connection, transaction
 from partnerhub.jobs import job_run
 from partnerhub.queue import enqueue_on_commit
 from partnerhub.tenancy.models import Tenant
+from partnerhub.webhooks.models import EventType
+from partnerhub.webhooks.services import event_emit
 
 from .models import AccrualStatus, EntryKind, RebateAccrual, RebateEntry
 from .quarters import Quarter
@@ -101,6 +103,18 @@ def rebates_accrue(*, tenant: Tenant, quarter: Quarter, by=None) -> AccrualResul
             else:
                 result.adjustments += 1
         RebateEntry.objects.bulk_create(entries, batch_size=5_000)
+        event_emit(
+            tenant=tenant,
+            type=EventType.REBATES_ACCRUED,
+            data={
+                "quarter": str(quarter),
+                "accruals": result.accruals,
+                "adjustments": result.adjustments,
+                "unchanged": result.unchanged,
+                "total": f"{result.total:.2f}",
+                "currency": tenant.currency,
+            },
+        )
     return result
 
 

@@ -23,6 +23,8 @@ from partnerhub.csvfiles import FileRejected, ProblemReport, formula_unescaped, 
 from partnerhub.jobs import job_run
 from partnerhub.queue import enqueue_on_commit
 from partnerhub.tenancy.models import Tenant
+from partnerhub.webhooks.models import EventType
+from partnerhub.webhooks.services import event_emit
 
 from .files import METRIC_COLUMNS, open_table
 from .models import ImportStatus, Metric, MetricImport
@@ -383,7 +385,7 @@ def metric_import_run(
             file_name=metric_import.file_name,
             progress=progress,
         )
-        return {
+        outcome = {
             "status": ImportStatus.SUCCEEDED,
             "rows_total": result.rows,
             "rows_inserted": result.inserted,
@@ -392,7 +394,10 @@ def metric_import_run(
             "problem_count": 0,
             "problems": [],
         }
+        _import_finished_event(metric_import, outcome)  # with the values it wrote
+        return outcome
 
+    status_before = metric_import.status
     try:
         job_run(
             metric_import,
@@ -414,7 +419,28 @@ def metric_import_run(
     finally:  # job_run has reloaded the import, whatever happened
         if metric_import.status in (ImportStatus.SUCCEEDED, ImportStatus.REJECTED):
             _discard_upload(metric_import)
+        if metric_import.status != status_before and metric_import.status in (
+            ImportStatus.REJECTED,
+            ImportStatus.FAILED,
+        ):
+            _import_finished_event(metric_import, {"status": metric_import.status})
     return metric_import
+
+
+def _import_finished_event(metric_import: MetricImport, outcome: dict) -> None:
+    event_emit(
+        tenant=metric_import.tenant_id,
+        type=EventType.IMPORT_FINISHED,
+        data={
+            "import_id": metric_import.pk,
+            "file_name": metric_import.file_name,
+            "status": outcome["status"],
+            "rows_total": outcome.get("rows_total", metric_import.rows_total),
+            "rows_inserted": outcome.get("rows_inserted", metric_import.rows_inserted),
+            "rows_updated": outcome.get("rows_updated", metric_import.rows_updated),
+            "problem_count": outcome.get("problem_count", metric_import.problem_count),
+        },
+    )
 
 
 def _reason(error: Exception) -> str:

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "partnerhub.accounts",
     "partnerhub.tenancy",
     "partnerhub.api",
+    "partnerhub.webhooks",
     "partners",
     "metrics",
     "tiers",
@@ -220,6 +221,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60 * 60,  # each tenant accrues on its own quarter's first day
         "options": {"expires": 60 * 55},
     },
+    "deliver-due-webhooks": {
+        "task": "partnerhub.webhooks.tasks.deliver_due_webhooks",
+        "schedule": 60,  # retries; first attempts are asked for when their change commits
+        "options": {"expires": 55},
+    },
     "certification-expiry-reminders": {
         "task": "training.tasks.send_expiry_reminders_everywhere",
         "schedule": 60 * 60 * 6,
@@ -266,6 +272,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
 
+# Webhooks may call private and loopback addresses only when this is on (development, tests).
+WEBHOOK_ALLOW_PRIVATE = env.bool("WEBHOOK_ALLOW_PRIVATE", default=False)
 # The REST API (/api/v1/): API keys, problem details, cursor pages, a limit per key.
 # A body may hold 50,000 metric values (about 4 MB of JSON); forms are far below this too.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=16_000_000)

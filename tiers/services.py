@@ -12,6 +12,8 @@ from django.utils import timezone
 
 from partnerhub.jobs import job_run
 from partnerhub.queue import enqueue_on_commit
+from partnerhub.webhooks.models import EventType
+from partnerhub.webhooks.services import events_emit
 from partners.models import Partner
 
 from .engine import (
@@ -136,6 +138,7 @@ def placements_recalculate(
         summary = _evaluate_program(program, as_of, write=True, progress=progress)
         program.last_evaluated_on = as_of
         program.save(update_fields=["last_evaluated_on"])
+        _placement_events(program, as_of, summary.changes)
         if notify:
             _notify_on_commit(program, as_of, summary.changes)
     return summary
@@ -428,6 +431,27 @@ def _record(summary, history, placement, program, as_of, partner, standing, move
     )
     summary.changes.append(change)
     return change
+
+
+def _placement_events(program: Program, as_of: datetime.date, changes) -> None:
+    """Webhook events with the run's own writes: partner.at_risk for a partner newly at risk,
+    placement.changed for every other move."""
+    events: dict[str, list[dict]] = {EventType.PLACEMENT_CHANGED: [], EventType.PARTNER_AT_RISK: []}
+    for change in changes:
+        at_risk = change.reason == ChangeReason.AT_RISK
+        events[EventType.PARTNER_AT_RISK if at_risk else EventType.PLACEMENT_CHANGED].append(
+            {
+                "partner_ref": change.partner_ref,
+                "program": program.key,
+                "from_tier": change.from_tier,
+                "to_tier": change.to_tier,
+                "reason": change.reason,
+                "on": as_of,
+                "takes_effect_on": change.takes_effect_on,
+            }
+        )
+    for event_type, items in events.items():
+        events_emit(tenant=program.tenant_id, type=event_type, items=items)
 
 
 def _notify_on_commit(program, as_of, changes) -> None:
