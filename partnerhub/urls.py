@@ -11,6 +11,7 @@ tenant_patterns = [
     path("", include("training.urls")),
     path("", include("tiers.urls")),
     path("", include("incentives.urls")),
+    path("", include("partnerhub.webhooks.urls")),
 ]
 
 urlpatterns = [

@@ -18,7 +18,10 @@ from django_scopes import ScopeError, scope, scopes_disabled
 
 from incentives.models import ClaimDocument, FundClaim, FundEntry, FundRequest
 from metrics.models import Metric, MetricImport
+from partnerhub.api.keys import api_key_create
+from partnerhub.api.models import ApiKey
 from partnerhub.tenancy.models import Invitation, Membership
+from partnerhub.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
 from partners.models import Partner
 from tiers.models import Placement, Program, RecalculationRun, Tier
 from training.models import Certification, Choice, Course, Enrollment, Lesson, Question
@@ -143,6 +146,31 @@ def _claim_document(world: TenantWorld) -> ClaimDocument:
         return ClaimDocument.objects.get(claim__request=fund_request)
 
 
+def _webhook_delivery(world: TenantWorld) -> WebhookDelivery:
+    with scope(tenant=world.tenant):
+        found = WebhookDelivery.objects.first()
+        if found is None:
+            endpoint = WebhookEndpoint.objects.create(
+                tenant=world.tenant,
+                url=f"https://hooks.{world.tenant.slug}.test/",
+                events=["rebates.accrued"],
+                secret="whsec_test",
+            )
+            event = WebhookEvent.objects.create(
+                tenant=world.tenant, type="rebates.accrued", data={}
+            )
+            found = WebhookDelivery.objects.create(
+                tenant=world.tenant, event=event, endpoint=endpoint, next_attempt_at=timezone.now()
+            )
+        return found
+
+
+def _api_key(world: TenantWorld) -> ApiKey:
+    with scope(tenant=world.tenant):
+        found = ApiKey.objects.first()
+        return found or api_key_create(tenant=world.tenant, name="CRM", scope="write").api_key
+
+
 def _program_part(world: TenantWorld, model):
     program = _program(world)
     with scope(tenant=world.tenant):
@@ -167,6 +195,9 @@ OBJECT_FOR_PARAM = {
     "request_pk": lambda world: _fund_request(world).pk,
     "document_pk": lambda world: _claim_document(world).pk,
     "step": lambda world: "approve_claim",
+    "key_pk": lambda world: _api_key(world).pk,
+    "endpoint_pk": lambda world: _webhook_delivery(world).endpoint_id,
+    "delivery_pk": lambda world: _webhook_delivery(world).pk,
 }
 # Objects that belong to one partner: a partner user of the same tenant may not reach another's.
 PARTNER_OWNED_PARAMS = {"partner_pk", "request_pk", "document_pk"}
@@ -220,6 +251,9 @@ def snapshot(world: TenantWorld) -> dict:
             ),
             "fund_requests": sorted(FundRequest.objects.values_list("pk", "status")),
             "fund_entries": FundEntry.objects.count(),
+            "api_keys": sorted(ApiKey.objects.values_list("pk", "revoked_at")),
+            "endpoints": sorted(WebhookEndpoint.objects.values_list("pk", "active")),
+            "deliveries": sorted(WebhookDelivery.objects.values_list("pk", "status")),
         }
 
 
