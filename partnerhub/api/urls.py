@@ -6,4 +6,6 @@ urlpatterns = [
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api_schema"), name="api_docs"),
     path("", include("partners.api.urls")),
     path("", include("metrics.api.urls")),
+    path("", include("tiers.api.urls")),
+    path("", include("incentives.api.urls")),
 ]

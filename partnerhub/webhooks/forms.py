@@ -11,7 +11,12 @@ class ApiKeyForm(forms.Form):
 
 
 class EndpointForm(forms.Form):
-    url = forms.URLField(max_length=500, label="URL", help_text="https:// and a public address.")
+    url = forms.URLField(
+        max_length=500,
+        label="URL",
+        assume_scheme="https",
+        help_text="https:// and a public address.",
+    )
     events = forms.MultipleChoiceField(
         choices=EventType.choices, widget=forms.CheckboxSelectMultiple
     )

@@ -6,6 +6,8 @@ from django_scopes import scope
 
 from partnerhub.api.keys import api_key_create
 
+from ..incentives.conftest import rebates  # noqa: F401 - the incentives fixture, shared
+
 
 class ApiClient:
     def __init__(self, key: str | None):

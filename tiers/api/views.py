@@ -1,0 +1,295 @@
+"""Tiers over the API: placements with their explanation, history, programs in the program
+file format (with the same checks and versioning as load_program), the what-if preview,
+overrides and recalculation runs."""
+
+from django.db import transaction
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from partnerhub.api.errors import Problem
+from partnerhub.api.pagination import ByIdCursor
+from partnerhub.api.schema import PROBLEM_RESPONSES
+from partnerhub.queue import QueueUnavailable
+from partners.models import Partner
+from tiers.engine import CertificationCondition, conditions_of, parse_rule
+from tiers.models import CriteriaVersion, Placement, PlacementChange, Program, RecalculationRun
+from tiers.program_file import ProgramFileError
+from tiers.programs import program_export, program_load
+from tiers.services import (
+    NoOverride,
+    RecalculationRefused,
+    placement_override,
+    placement_override_clear,
+    placements_recalculate,
+    recalculation_queue,
+)
+
+from .serializers import (
+    HistoryFilterSerializer,
+    OverrideSerializer,
+    PlacementChangeSerializer,
+    PlacementDetailSerializer,
+    PlacementFilterSerializer,
+    PlacementSerializer,
+    PreviewSerializer,
+    ProgramResultSerializer,
+    RunSerializer,
+    RunStartSerializer,
+    TierExplanationSerializer,
+)
+
+
+def _placements():
+    return Placement.objects.select_related(
+        "partner", "program", "tier", "qualified_tier", "override_tier"
+    )
+
+
+def _partner(ref: str) -> Partner:
+    partner = Partner.objects.filter(ref=ref).first()
+    if partner is None:
+        raise Problem(f"No partner has the ref “{ref}”.", code="not_found", status_code=404)
+    return partner
+
+
+def _program(key: str) -> Program:
+    program = Program.objects.filter(key=key).first()
+    if program is None:
+        raise Problem(f"No program has the key “{key}”.", code="not_found", status_code=404)
+    return program
+
+
+@extend_schema(
+    parameters=[PlacementFilterSerializer],
+    responses={200: PlacementSerializer, **PROBLEM_RESPONSES},
+)
+class PlacementList(generics.ListAPIView):
+    """Every partner's placement: tier, qualified tier, at-risk date and grace end, override."""
+
+    serializer_class = PlacementSerializer
+    pagination_class = ByIdCursor
+
+    def get_queryset(self):
+        filters = PlacementFilterSerializer(data=self.request.query_params)
+        filters.is_valid(raise_exception=True)
+        query = _placements()
+        if "tier" in filters.validated_data:
+            query = query.filter(tier__key=filters.validated_data["tier"])
+        if "at_risk" in filters.validated_data:
+            query = query.filter(at_risk_since__isnull=not filters.validated_data["at_risk"])
+        return query
+
+
+class PlacementDetail(APIView):
+    @extend_schema(responses={200: PlacementDetailSerializer, **PROBLEM_RESPONSES})
+    def get(self, request, ref: str):
+        """One partner's placement and why: each tier's conditions, with value, target and
+        whether it held, as the evaluation that placed it read them."""
+        partner = _partner(ref)
+        placement = _placements().filter(partner=partner).first()
+        if placement is None:
+            raise Problem(f"{ref} has not been placed yet.", code="not_found", status_code=404)
+        data = PlacementSerializer(placement).data
+        data["explanation"] = TierExplanationSerializer(_explanation(placement), many=True).data
+        return Response(data)
+
+
+def _explanation(placement: Placement) -> list[dict]:
+    explained = placement.explanation.get("tiers", {})
+    version = CriteriaVersion.objects.filter(
+        program_id=placement.program_id, number=placement.explanation.get("version")
+    ).first()
+    rules = {t["key"]: t.get("rule") for t in version.snapshot["tiers"]} if version else {}
+    found = []
+    for key, (held, values) in explained.items():
+        conditions = []
+        for condition, (value, condition_held) in zip(
+            conditions_of(parse_rule(rules.get(key))), values, strict=False
+        ):
+            if isinstance(condition, CertificationCondition):
+                line = {
+                    "certification": condition.certification,
+                    "op": ">=",
+                    "target": condition.min,
+                }
+            else:
+                line = {
+                    "metric": condition.metric,
+                    "aggregate": condition.agg,
+                    "window_months": condition.window,
+                    "op": condition.op,
+                    "target": condition.value,
+                }
+            conditions.append(line | {"value": value, "held": condition_held})
+        found.append({"tier": key, "held": held, "conditions": conditions})
+    return found
+
+
+@extend_schema(
+    parameters=[HistoryFilterSerializer],
+    responses={200: PlacementChangeSerializer, **PROBLEM_RESPONSES},
+)
+class PlacementHistory(generics.ListAPIView):
+    """Every tier change, oldest first; `since` for an incremental sync."""
+
+    serializer_class = PlacementChangeSerializer
+    pagination_class = ByIdCursor
+
+    def get_queryset(self):
+        filters = HistoryFilterSerializer(data=self.request.query_params)
+        filters.is_valid(raise_exception=True)
+        query = PlacementChange.objects.select_related("partner", "program", "from_tier", "to_tier")
+        if "since" in filters.validated_data:
+            query = query.filter(on__gte=filters.validated_data["since"])
+        if "partner_ref" in filters.validated_data:
+            query = query.filter(partner__ref=filters.validated_data["partner_ref"])
+        return query
+
+
+class ProgramDetail(APIView):
+    @extend_schema(responses={200: ProgramResultSerializer, **PROBLEM_RESPONSES})
+    def get(self, request, key: str):
+        """The program in the program file format (what load_program reads)."""
+        program = _program(key)
+        return Response(
+            {
+                "program": program_export(program),
+                "version": program.version,
+                "changed": False,
+                "warnings": [],
+            }
+        )
+
+    @extend_schema(request=dict, responses={200: ProgramResultSerializer, **PROBLEM_RESPONSES})
+    def put(self, request, key: str):
+        """Replace the program with a program file (write scope): checked whole, like
+        load_program; a change of criteria makes a new version. Nothing is written on error."""
+        data = request.data
+        if not isinstance(data, dict) or data.get("key") != key:
+            raise Problem(
+                f"key: the file's key must be “{key}”, the program in the URL.",
+                [{"path": "key", "detail": f"must be “{key}”"}],
+            )
+        try:
+            with transaction.atomic():
+                program, changed, warnings = program_load(tenant=request.tenant, data=data)
+        except ProgramFileError as wrong:
+            raise Problem(
+                f"The program file is not valid: {wrong}", [{"path": "", "detail": str(wrong)}]
+            ) from None
+        return Response(
+            {
+                "program": program_export(program),
+                "version": program.version,
+                "changed": changed,
+                "warnings": warnings,
+            }
+        )
+
+
+class ProgramPreview(APIView):
+    @extend_schema(
+        request=RunStartSerializer, responses={200: PreviewSerializer, **PROBLEM_RESPONSES}
+    )
+    def post(self, request, key: str):
+        """What a recalculation would move, without saving anything (read scope is enough)."""
+        program = _program(key)
+        incoming = RunStartSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        as_of = incoming.validated_data.get("as_of") or request.tenant.local_today()
+        summary = placements_recalculate(program=program, as_of=as_of, dry_run=True)
+        moves = [
+            {
+                "partner_ref": change.partner_ref,
+                "from_tier": change.from_tier,
+                "to_tier": change.to_tier,
+                "reason": change.reason,
+            }
+            for change in summary.changes
+        ]
+        counts = {name: getattr(summary, name) for name in summary.COUNTS}
+        return Response({"as_of": as_of, "counts": counts, "moves": moves})
+
+    def check_permissions(self, request):
+        # a preview writes nothing: a read key may ask for one
+        if request.method == "POST" and getattr(request, "auth", None) is not None:
+            return
+        super().check_permissions(request)
+
+
+class PartnerOverride(APIView):
+    @extend_schema(
+        request=OverrideSerializer, responses={200: PlacementSerializer, **PROBLEM_RESPONSES}
+    )
+    def put(self, request, ref: str):
+        """Hold the partner at a tier until a date (write scope)."""
+        partner = _partner(ref)
+        incoming = OverrideSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        wanted = incoming.validated_data
+        tier = partner.program.tiers.filter(key=wanted["tier"]).first() if partner.program else None
+        if tier is None:
+            raise Problem(
+                f"tier: {partner.ref}'s program has no tier “{wanted['tier']}”.",
+                [{"path": "tier", "detail": "unknown tier"}],
+            )
+        try:
+            with transaction.atomic():
+                placement_override(
+                    partner=partner,
+                    tier=tier,
+                    until=wanted["until"],
+                    reason=wanted["reason"],
+                    by=None,
+                    today=request.tenant.local_today(),
+                )
+        except ValueError as refused:
+            raise Problem(str(refused)) from None
+        return Response(PlacementSerializer(_placements().get(partner=partner)).data)
+
+    @extend_schema(responses={200: PlacementSerializer, **PROBLEM_RESPONSES})
+    def delete(self, request, ref: str):
+        """Take back an override set by mistake (write scope)."""
+        partner = _partner(ref)
+        try:
+            with transaction.atomic():
+                placement_override_clear(partner=partner, today=request.tenant.local_today())
+        except NoOverride as none:
+            raise Problem(str(none), status_code=409, code="conflict") from None
+        return Response(PlacementSerializer(_placements().get(partner=partner)).data)
+
+
+class RunList(APIView):
+    @extend_schema(request=RunStartSerializer, responses={202: RunSerializer, **PROBLEM_RESPONSES})
+    def post(self, request, key: str):
+        """Start a recalculation of the program (write scope); poll the run for its status."""
+        program = _program(key)
+        incoming = RunStartSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        as_of = incoming.validated_data.get("as_of") or request.tenant.local_today()
+        if as_of > request.tenant.local_today():
+            raise Problem(
+                "as_of: a run cannot be ahead of today.",
+                [{"path": "as_of", "detail": "after today"}],
+            )
+        try:
+            run = recalculation_queue(program=program, as_of=as_of)
+        except (QueueUnavailable, RecalculationRefused) as refused:
+            raise Problem(str(refused), status_code=409, code="conflict") from None
+        run = RecalculationRun.objects.select_related("program").get(pk=run.pk)
+        return Response(RunSerializer(run).data, status=202)
+
+
+class RunDetail(APIView):
+    @extend_schema(responses={200: RunSerializer, **PROBLEM_RESPONSES})
+    def get(self, request, key: str, run_id: int):
+        run = (
+            RecalculationRun.objects.select_related("program")
+            .filter(pk=run_id, program__key=key)
+            .first()
+        )
+        if run is None:
+            raise Problem("No such run.", code="not_found", status_code=404)
+        return Response(RunSerializer(run).data)
