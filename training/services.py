@@ -1,4 +1,5 @@
 import datetime
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import nh3
@@ -19,6 +20,8 @@ from partnerhub.csvfiles import (
     unknown_text,
 )
 from partnerhub.tenancy.models import Membership, Tenant
+from partnerhub.webhooks.models import EventType
+from partnerhub.webhooks.services import event_emit
 from partners.models import Partner
 from partners.selectors import partner_refs_by_case
 
@@ -223,14 +226,28 @@ def certification_import_csv(*, tenant: Tenant, data: bytes) -> AwardImportResul
     certification and earned_on; importing it again updates its expiry. All or nothing."""
     report = ProblemReport()
     _, rows = parse_csv(data, required=CERTIFICATION_CSV_COLUMNS, report=report, empty_is_ok=True)
-    refs = {r.values["partner_ref"] for r in rows}
+    return certification_awards_import(
+        tenant=tenant, rows=[(row.line, row.values) for row in rows], report=report
+    )
+
+
+def certification_awards_import(
+    *,
+    tenant: Tenant,
+    rows: list[tuple[int, dict[str, str]]],
+    report: ProblemReport,
+    place: Callable[[int], str] = lambda line: f"on line {line}",
+) -> AwardImportResult:
+    """The awards of `(line, {partner_ref, email, certification, earned_on, expires_on})`
+    rows, checked whole (FileRejected naming each problem by line) and written all or nothing:
+    the one path behind the LMS file and the API."""
+    refs = {values["partner_ref"] for _, values in rows}
     with scope(tenant=tenant):
         partners = {p.ref: p for p in Partner.objects.filter(ref__in=refs)}
         ref_spelled = partner_refs_by_case(refs - partners.keys())
         certifications = {c.key: c for c in Certification.objects.all()}
     awards: dict[tuple, tuple[int, dict]] = {}
-    for row in rows:
-        values, line = row.values, row.line
+    for line, values in rows:
         before = report.total
         partner = partners.get(values["partner_ref"])
         if not values["partner_ref"]:
@@ -256,7 +273,7 @@ def certification_import_csv(*, tenant: Tenant, data: bytes) -> AwardImportResul
             continue
         key = (partner.pk, email, certification.pk, earned_on)
         if key in awards:
-            report.add(line, f"the same award already appears on line {awards[key][0]}")
+            report.add(line, f"the same award already appears {place(awards[key][0])}")
             continue
         awards[key] = (line, {"expires_on": expires_on})
     if report:
@@ -328,6 +345,17 @@ def expiry_reminders_send(*, tenant: Tenant, today: datetime.date) -> int:
             with transaction.atomic():
                 ExpiryReminder.objects.create(
                     tenant=tenant, award=award, days_before=REMINDER_DAYS_BEFORE
+                )
+                event_emit(
+                    tenant=tenant,
+                    type=EventType.CERTIFICATION_EXPIRING,
+                    data={
+                        "partner_ref": award.partner.ref,
+                        "email": award.email,
+                        "certification": award.certification.key,
+                        "earned_on": award.earned_on,
+                        "expires_on": award.expires_on,
+                    },
                 )
         except IntegrityError:
             continue  # another worker claimed it

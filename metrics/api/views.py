@@ -2,19 +2,19 @@
 as a file import is (the same service), all or nothing."""
 
 import datetime
-from decimal import Decimal
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import generics
+from rest_framework import generics, serializers
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
-from metrics.models import MetricValue
+from metrics.models import MetricImport, MetricValue
 from metrics.services import metric_values_upsert
 from partnerhub.api.errors import Problem
 from partnerhub.api.idempotency import idempotent
 from partnerhub.api.pagination import ByIdCursor
+from partnerhub.api.rows import items_of, refusal, rows_of
 from partnerhub.api.schema import PROBLEM_RESPONSES
-from partnerhub.api.serializers import unknown_field
 from partnerhub.csvfiles import FileRejected, ProblemReport
 
 from .serializers import (
@@ -83,114 +83,59 @@ def _month(text: str, field: str) -> datetime.date:
 
 
 def _post_values(request) -> Response:
-    values = _values_of(request.data)
+    values = items_of(request.data, name="values", limit=MAX_VALUES_PER_CALL)
     report = ProblemReport()
-    records = list(_records(values, report))  # shape problems join the import's own
-    try:
+    rows = rows_of(values, fields=VALUE_FIELDS, report=report, numbers=("value",))
+    try:  # shape problems join the import's own: every problem, one answer
         result = metric_values_upsert(
             tenant=request.tenant,
-            records=iter(records),
+            records=((line, [row[field] for field in VALUE_FIELDS]) for line, row in rows),
             report=report,
-            line_count=len(records),
+            line_count=len(values),
             place=lambda line: f"at values[{line - 1}]",
         )
     except FileRejected as rejected:
-        raise _refusal(rejected.report) from None
-    body = {
-        "rows": result.rows,
-        "inserted": result.inserted,
-        "updated": result.updated,
-        "unchanged": result.unchanged,
-    }
-    return Response(body)
+        raise refusal(rejected.report, name="values", fields=VALUE_FIELDS) from None
+    return Response(
+        {
+            "rows": result.rows,
+            "inserted": result.inserted,
+            "updated": result.updated,
+            "unchanged": result.unchanged,
+        }
+    )
 
 
-def _values_of(data) -> list:
-    if not isinstance(data, dict):
-        raise Problem(
-            'The body must be an object: {"values": [...]}.',
-            [{"path": "", "detail": "not an object"}],
-        )
-    unknown = sorted(set(data) - {"values"})
-    if unknown:
-        raise Problem(
-            "The body has unknown fields.",
-            [{"path": name, "detail": unknown_field(name, {"values"})} for name in unknown],
-        )
-    values = data.get("values")
-    if not isinstance(values, list) or not values:
-        raise Problem(
-            "values: a list of 1 to 50,000 values is required.",
-            [{"path": "values", "detail": "a non-empty list is required"}],
-        )
-    if len(values) > MAX_VALUES_PER_CALL:
-        raise Problem(
-            f"values: {len(values):,} values; at most {MAX_VALUES_PER_CALL:,} a call.",
-            [{"path": "values", "detail": f"at most {MAX_VALUES_PER_CALL:,} a call"}],
-            status_code=413,
-            code="too_large",
-        )
-    return values
+class ImportSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="pk")
+    file_name = serializers.CharField()
+    source = serializers.CharField()
+    status = serializers.CharField()
+    rows_total = serializers.IntegerField()
+    rows_inserted = serializers.IntegerField()
+    rows_updated = serializers.IntegerField()
+    problem_count = serializers.IntegerField()
+    problems = serializers.ListField(child=serializers.CharField())
+    started_at = serializers.DateTimeField(source="created_at")
+    finished_at = serializers.DateTimeField(allow_null=True)
 
 
-def _records(values: list, report: ProblemReport):
-    """(line, [ref, metric, period, value]) with line = index + 1; shape problems reported as
-    `values[i].field: ...`."""
-    known = set(VALUE_FIELDS)
-    for index, item in enumerate(values):
-        line = index + 1
-        if not isinstance(item, dict):
-            report.add(line, "must be an object with partner_ref, metric, period and value")
-            continue
-        bad = False
-        for name in sorted(set(item) - known):
-            report.add(line, f"{name}: {unknown_field(name, known)}")
-            bad = True
-        cells = []
-        for name in VALUE_FIELDS:
-            raw = item.get(name)
-            if raw is None:
-                cells.append("")  # reported as missing by the import's own checks
-            elif isinstance(raw, str):
-                cells.append(raw)
-            elif name == "value" and isinstance(raw, int | Decimal) and not isinstance(raw, bool):
-                cells.append(str(raw))
-            else:
-                report.add(line, f"{name}: must be text (got {type(raw).__name__})")
-                bad = True
-        if not bad:
-            yield line, cells
+@extend_schema(responses={200: ImportSerializer, **PROBLEM_RESPONSES})
+class ImportList(generics.ListAPIView):
+    """Metric imports (files uploaded or run by command), newest last."""
+
+    serializer_class = ImportSerializer
+    pagination_class = ByIdCursor
+
+    def get_queryset(self):
+        return MetricImport.objects.all()
 
 
-FIELD_OF_MESSAGE = (("unknown partner_ref", "partner_ref"), ("unknown metric", "metric"))
-
-
-def _refusal(report: ProblemReport) -> Problem:
-    errors = []
-    for problem in report.problems:
-        index = (problem.line or 1) - 1
-        path, detail = f"values[{index}]", problem.message
-        field = _field_of(detail)
-        if field and detail.startswith(f"{field}: "):
-            detail = detail[len(field) + 2 :]
-        if field:
-            path += f".{field}"
-        errors.append({"path": path, "detail": detail})
-    if report.total > len(report.problems):
-        errors.append(
-            {"path": "values", "detail": f"and {report.total - len(report.problems)} more problems"}
-        )
-    first = f"{errors[0]['path']}: {errors[0]['detail']}"
-    return Problem(f"{report.total} problem(s); nothing was written. First: {first}", errors)
-
-
-def _field_of(message: str) -> str | None:
-    for prefix, field in FIELD_OF_MESSAGE:
-        if message.startswith(prefix):
-            return field
-    for field in ("partner_ref", "metric", "period", "value"):
-        if message.startswith(field):
-            return field
-    if " has not ended" in message:
-        return "period"
-    return None
+class ImportDetail(APIView):
+    @extend_schema(responses={200: ImportSerializer, **PROBLEM_RESPONSES})
+    def get(self, request, import_id: int):
+        """One import's status, counts and problems (by line)."""
+        found = MetricImport.objects.filter(pk=import_id).first()
+        if found is None:
+            raise Problem("No such import.", code="not_found", status_code=404)
+        return Response(ImportSerializer(found).data)

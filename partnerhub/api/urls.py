@@ -8,4 +8,5 @@ urlpatterns = [
     path("", include("metrics.api.urls")),
     path("", include("tiers.api.urls")),
     path("", include("incentives.api.urls")),
+    path("", include("training.api.urls")),
 ]

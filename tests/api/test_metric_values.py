@@ -74,7 +74,7 @@ def test_every_problem_is_named_by_its_index_and_nothing_is_written(acme, crm):
         "values[8].value: value is missing",
         "values[9]: vaule: unknown field (did you mean “value”?); known fields: metric, "
         "partner_ref, period, value",
-        "values[10]: must be an object with partner_ref, metric, period and value",
+        "values[10]: must be an object with partner_ref, metric, period, value",
         "values[11].value: must be text (got bool)",
         "values[12].partner_ref: unknown partner_ref “p-001” (did you mean “P-001”?)",
         "values[13].period: 2026-11 has not ended: a month is imported once it is over",
