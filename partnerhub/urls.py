@@ -26,3 +26,5 @@ urlpatterns = [
     ),
     path("o/<slug:tenant_slug>/", include(tenant_patterns)),
 ]
+
+handler404 = "partnerhub.api.errors.not_found"

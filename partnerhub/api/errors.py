@@ -102,3 +102,19 @@ def problem_handler(exc, context):
         if header in response:
             problem[header] = response[header]
     return problem
+
+
+def not_found(request, exception):
+    """404 for a URL that matches nothing: a problem under /api/, the page elsewhere."""
+    from django.http import JsonResponse
+    from django.views.defaults import page_not_found
+
+    if request.path_info.startswith("/api/"):
+        body = {
+            "type": PROBLEM_TYPE + "not_found",
+            "title": TITLES[404],
+            "status": 404,
+            "detail": f"No API operation at {request.path_info}.",
+        }
+        return JsonResponse(body, status=404, content_type=PROBLEM_CONTENT_TYPE)
+    return page_not_found(request, exception)

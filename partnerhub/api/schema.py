@@ -22,12 +22,16 @@ ProblemSerializer = inline_serializer(
 )
 
 PROBLEM_RESPONSES = {
-    code: OpenApiResponse(ProblemSerializer, description=description)
+    (code, "application/problem+json"): OpenApiResponse(ProblemSerializer, description=description)
     for code, description in (
         (400, "The request is not valid: `errors` names each problem by its path."),
         (401, "No API key, or an unknown or revoked one."),
         (403, "The key may not do this (a read key writing)."),
         (404, "Not found in this key's program."),
+        (405, "This method is not allowed here."),
+        (409, "The step conflicts with the resource's state (a request already decided)."),
+        (413, "Too many items in one call."),
+        (422, "The Idempotency-Key was used with another body."),
         (429, "Too many calls for this key: retry after `Retry-After` seconds."),
     )
 }
