@@ -48,3 +48,4 @@ bench: install
 	cd bench && ../$(BIN)/python recalculate.py
 	cd bench && ../$(BIN)/python memory.py
 	cd bench && ../$(BIN)/python accrue.py
+	cd bench && ../$(BIN)/python api_metrics.py

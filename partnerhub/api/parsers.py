@@ -1,4 +1,3 @@
-import codecs
 import json
 from decimal import Decimal
 
@@ -13,6 +12,6 @@ class DecimalJSONParser(JSONParser):
     def parse(self, stream, media_type=None, parser_context=None):
         encoding = (parser_context or {}).get("encoding", "utf-8")
         try:
-            return json.load(codecs.getreader(encoding)(stream), parse_float=Decimal)
+            return json.loads(stream.read().decode(encoding), parse_float=Decimal)
         except ValueError as error:
             raise ParseError(f"The body is not JSON: {error}") from None
