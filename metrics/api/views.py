@@ -3,7 +3,7 @@ as a file import is (the same service), all or nothing."""
 
 import datetime
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import generics, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -66,6 +66,54 @@ class MetricValueList(generics.ListAPIView):
         request=MetricValuesPostSerializer,
         parameters=[IDEMPOTENCY_HEADER],
         responses={200: MetricValuesResultSerializer, **PROBLEM_RESPONSES},
+        examples=[
+            OpenApiExample(
+                "Two months of revenue",
+                request_only=True,
+                value={
+                    "values": [
+                        {
+                            "partner_ref": "P-0001",
+                            "metric": "revenue",
+                            "period": "2026-09",
+                            "value": "120500.00",
+                        },
+                        {
+                            "partner_ref": "P-0001",
+                            "metric": "revenue",
+                            "period": "2026-10",
+                            "value": "98000.50",
+                        },
+                    ]
+                },
+            ),
+            OpenApiExample(
+                "Written",
+                response_only=True,
+                status_codes=["200"],
+                value={"rows": 2, "inserted": 1, "updated": 1, "unchanged": 0},
+            ),
+            OpenApiExample(
+                "Refused, nothing written",
+                response_only=True,
+                status_codes=["400"],
+                media_type="application/problem+json",
+                value={
+                    "type": "https://partnerhub.example/problems/invalid",
+                    "title": "The request is not valid",
+                    "status": 400,
+                    "detail": "2 problem(s); nothing was written. First: values[1].period: ...",
+                    "errors": [
+                        {
+                            "path": "values[1].period",
+                            "detail": "period “2026-13” is not a month "
+                            "written YYYY-MM (for example 2026-03)",
+                        },
+                        {"path": "values[3].partner_ref", "detail": "unknown partner_ref “P-999”"},
+                    ],
+                },
+            ),
+        ],
     )
     def post(self, request):
         """Upsert up to 50,000 values (write scope). A value for a partner, metric and month
