@@ -274,6 +274,9 @@ LOGGING = {
 
 # Webhooks may call private and loopback addresses only when this is on (development, tests).
 WEBHOOK_ALLOW_PRIVATE = env.bool("WEBHOOK_ALLOW_PRIVATE", default=False)
+# A worker holds a delivery this long; one killed mid-call lets it go when the lease runs out.
+# Longer than the 10 s call timeout, so a live worker never loses its lease.
+WEBHOOK_LEASE_SECONDS = env.int("WEBHOOK_LEASE_SECONDS", default=60)
 # The REST API (/api/v1/): API keys, problem details, cursor pages, a limit per key.
 # A body may hold 50,000 metric values (about 4 MB of JSON); forms are far below this too.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=16_000_000)

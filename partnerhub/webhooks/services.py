@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.core.mail import send_mail
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
@@ -32,7 +33,6 @@ from .models import (
 from .signing import signature_header
 from .urls_guard import UnsafeUrl, public_addresses
 
-LEASE_SECONDS = 60
 TIMEOUT_SECONDS = 10
 GIVE_UP_AFTER = datetime.timedelta(hours=26)  # retried for more than a day
 DISABLE_AFTER = datetime.timedelta(days=3)
@@ -130,7 +130,7 @@ def deliveries_claim(*, limit: int = 50) -> list[tuple[int, int]]:
         claimed = list(due.values_list("pk", "tenant_id")[:limit])
         WebhookDelivery.objects.filter(pk__in=[pk for pk, _ in claimed]).update(
             status=DeliveryStatus.DELIVERING,
-            leased_until=now + datetime.timedelta(seconds=LEASE_SECONDS),
+            leased_until=now + datetime.timedelta(seconds=settings.WEBHOOK_LEASE_SECONDS),
         )
     return claimed
 
