@@ -88,10 +88,21 @@ def test_a_program_round_trips_and_a_bad_file_is_refused_whole(placed):
 
 def test_a_preview_moves_nothing_and_a_read_key_may_ask(placed):
     reader = ApiClient(key_for(placed, "read"))
-    preview = reader.post("/api/v1/programs/resell/preview/", {"as_of": "2026-11-24"})
-    assert preview.status_code == 200
-    assert preview.json()["counts"]["evaluated"] == 3
-    assert reader.get("/api/v1/placements/P-001/").json()["evaluated_on"] == "2026-11-22"
+    today = reader.post("/api/v1/programs/resell/preview/?as_of=2026-11-24", {})
+    assert today.status_code == 200
+    assert today.json()["counts"]["evaluated"] == 3
+    proposed = reader.get("/api/v1/programs/resell/").json()["program"]
+    proposed["tiers"][1]["rule"]["value"] = "500000"  # Silver out of reach
+    what_if = reader.post("/api/v1/programs/resell/preview/?as_of=2026-11-24", proposed).json()
+    assert ("P-001", "silver", "registered") in [
+        (m["partner_ref"], m["from_tier"], m["to_tier"]) for m in what_if["moves"]
+    ]
+    proposed["tiers"][1]["rule"]["metric"] = "revenu"
+    refused = reader.post("/api/v1/programs/resell/preview/", proposed)
+    assert refused.status_code == 400 and "revenu" in refused.json()["detail"]
+    found = reader.get("/api/v1/placements/P-001/").json()
+    assert (found["tier"], found["evaluated_on"]) == ("silver", "2026-11-22"), "nothing saved"
+    assert reader.get("/api/v1/programs/resell/").json()["version"] == 1
 
 
 def test_an_override_is_set_and_cleared(placed):

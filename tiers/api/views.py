@@ -15,8 +15,8 @@ from partnerhub.queue import QueueUnavailable
 from partners.models import Partner
 from tiers.engine import CertificationCondition, conditions_of, parse_rule
 from tiers.models import CriteriaVersion, Placement, PlacementChange, Program, RecalculationRun
-from tiers.program_file import ProgramFileError
-from tiers.programs import program_export, program_load
+from tiers.program_file import ProgramFileError, program_file_check
+from tiers.programs import program_export, program_load, tenant_keys
 from tiers.services import (
     NoOverride,
     RecalculationRefused,
@@ -191,15 +191,35 @@ class ProgramDetail(APIView):
 
 class ProgramPreview(APIView):
     @extend_schema(
-        request=RunStartSerializer, responses={200: PreviewSerializer, **PROBLEM_RESPONSES}
+        request=dict,
+        parameters=[RunStartSerializer],
+        responses={200: PreviewSerializer, **PROBLEM_RESPONSES},
     )
     def post(self, request, key: str):
-        """What a recalculation would move, without saving anything (read scope is enough)."""
+        """What a recalculation would move, saving nothing: with a program file in the body,
+        under its rules (checked as PUT checks them); with an empty body, under today's. A read
+        key may ask. `as_of` (query) defaults to today."""
         program = _program(key)
-        incoming = RunStartSerializer(data=request.data)
-        incoming.is_valid(raise_exception=True)
-        as_of = incoming.validated_data.get("as_of") or request.tenant.local_today()
-        summary = placements_recalculate(program=program, as_of=as_of, dry_run=True)
+        when = RunStartSerializer(data=request.query_params)
+        when.is_valid(raise_exception=True)
+        as_of = when.validated_data.get("as_of") or request.tenant.local_today()
+        proposed = None
+        if request.data:
+            if not isinstance(request.data, dict) or request.data.get("key") != key:
+                raise Problem(
+                    f"key: the file's key must be “{key}”, the program in the URL.",
+                    [{"path": "key", "detail": f"must be “{key}”"}],
+                )
+            try:
+                program_file_check(request.data, tenant_keys(today=request.tenant.local_today()))
+            except ProgramFileError as wrong:
+                raise Problem(
+                    f"The program file is not valid: {wrong}", [{"path": "", "detail": str(wrong)}]
+                ) from None
+            proposed = {tier["key"]: tier.get("rule") for tier in request.data["tiers"]}
+        summary = placements_recalculate(
+            program=program, as_of=as_of, dry_run=True, proposed=proposed
+        )
         moves = [
             {
                 "partner_ref": change.partner_ref,
@@ -214,7 +234,7 @@ class ProgramPreview(APIView):
 
     def check_permissions(self, request):
         # a preview writes nothing: a read key may ask for one
-        if request.method == "POST" and getattr(request, "auth", None) is not None:
+        if getattr(request, "auth", None) is not None:
             return
         super().check_permissions(request)
 
