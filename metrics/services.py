@@ -210,7 +210,9 @@ def _load_staging(rows: Iterator[tuple]) -> int:
 def _copy_into_staging(rows: Iterator[tuple], chunk_rows: int = 20_000) -> int:
     count = 0
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    # "\r\n" ends each row, so a field holding either character is quoted: PostgreSQL reads a
+    # bare "\r" inside an unquoted field as the end of the row.
+    writer = csv.writer(buffer, lineterminator="\r\n")
     with connection.cursor() as cursor:
         copy_sql = (
             "COPY metric_import_rows (line, partner_ref, metric, period, value) "

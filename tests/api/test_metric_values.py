@@ -1,6 +1,7 @@
 """Metric values over the API: up to 50,000 a call, the same checks and upsert as a file
 import, all or nothing, every problem by its index; Idempotency-Key replays the first answer."""
 
+import json
 from decimal import Decimal
 
 import pytest
@@ -139,4 +140,22 @@ def test_a_read_key_cannot_post_values(acme):
     add_metrics(acme)
     reader = ApiClient(key_for(acme, "read"))
     assert reader.post(URL, {"values": [value()]}).status_code == 403
+    assert stored_values(acme) == {}
+
+
+@pytest.mark.parametrize(
+    ("raw", "status", "detail"),
+    [
+        ('{"values": [{"partner_ref": "P\\r1", "metric": "revenue", "period": "2026-01", '
+         '"value": "1"}]}', 400, "unknown partner_ref"),
+        ('{"values": [{"partner_ref": "P\\u00001", "metric": "revenue", "period": "2026-01", '
+         '"value": "1"}]}', 400, "values[0].partner_ref: text may not contain NUL"),
+        ('{"values": [{"partner_ref": "\\uda3c", "metric": "revenue", "period": "2026-01", '
+         '"value": "1"}]}', 400, "values[0].partner_ref: text holds a lone surrogate"),
+    ],
+)  # fmt: skip
+def test_text_postgresql_cannot_take_is_a_problem_not_a_500(acme, crm, raw, status, detail):
+    response = crm.post(URL, raw)
+    assert response.status_code == status
+    assert detail in json.dumps(response.json(), ensure_ascii=False)
     assert stored_values(acme) == {}

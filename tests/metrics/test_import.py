@@ -265,3 +265,8 @@ def test_a_month_that_has_not_ended_is_refused_and_a_case_slip_is_named(acme_met
         "line 4: unknown metric “Revenue” (did you mean “revenue”?)",
         "line 4: unknown partner_ref “p-001” (did you mean “P-001”?)",
     ]
+
+
+def test_a_carriage_return_inside_a_quoted_field_is_named_not_a_crash(acme_metrics):
+    text = HEADER + '"P-0\r01",revenue,2026-01,1\n'
+    assert problems(acme_metrics, text) == ["line 2: unknown partner_ref “P-0\r01”"]
