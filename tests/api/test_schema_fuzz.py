@@ -28,7 +28,7 @@ def fuzz_key(acme, settings):
 
 
 @schema.parametrize()
-@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
 def test_every_operation_keeps_to_its_schema(case, fuzz_key):
     case.call_and_validate(
         headers={"Authorization": f"Bearer {fuzz_key}"},
