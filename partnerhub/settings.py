@@ -226,6 +226,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60,  # retries; first attempts are asked for when their change commits
         "options": {"expires": 55},
     },
+    "prune-idempotent-answers": {
+        "task": "partnerhub.api.tasks.prune_idempotent_answers",
+        "schedule": 60 * 60,
+        "options": {"expires": 60 * 55},
+    },
     "certification-expiry-reminders": {
         "task": "training.tasks.send_expiry_reminders_everywhere",
         "schedule": 60 * 60 * 6,

@@ -159,3 +159,15 @@ def test_text_postgresql_cannot_take_is_a_problem_not_a_500(acme, crm, raw, stat
     assert response.status_code == status
     assert detail in json.dumps(response.json(), ensure_ascii=False)
     assert stored_values(acme) == {}
+
+
+def test_first_answers_are_forgotten_after_a_day(acme, crm, time_machine):
+    from partnerhub.api.tasks import prune_idempotent_answers
+
+    crm.post(URL, {"values": [value()]}, **{"Idempotency-Key": "k1"})
+    time_machine.move_to("2026-11-25T11:00:00Z")
+    assert prune_idempotent_answers() == 0
+    time_machine.move_to("2026-11-25T13:00:00Z")
+    assert prune_idempotent_answers() == 1
+    again = crm.post(URL, {"values": [value()]}, **{"Idempotency-Key": "k1"})
+    assert "Idempotent-Replayed" not in again and again.json()["unchanged"] == 1
