@@ -3,7 +3,6 @@ requests and claims, read and decided (write scope) through the same state machi
 
 from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema
-from rest_framework import generics
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -15,6 +14,7 @@ from incentives.selectors import rebate_totals_by_tier
 from partnerhub.api.errors import Problem
 from partnerhub.api.pagination import ByIdCursor, StableCursor
 from partnerhub.api.schema import PROBLEM_RESPONSES
+from partnerhub.api.views import FilteredList
 from partnerhub.tenancy.models import Membership
 
 from .serializers import (
@@ -31,20 +31,21 @@ from .serializers import (
 @extend_schema(
     parameters=[RebateFilterSerializer], responses={200: RebateEntrySerializer, **PROBLEM_RESPONSES}
 )
-class RebateLedger(generics.ListAPIView):
+class RebateLedger(FilteredList):
     """Every rebate ledger entry (accrual, adjustment, payout), in the order written."""
 
     serializer_class = RebateEntrySerializer
     pagination_class = ByIdCursor
+    filter_serializer = RebateFilterSerializer
 
-    def get_queryset(self):
-        filters = RebateFilterSerializer(data=self.request.query_params)
-        filters.is_valid(raise_exception=True)
-        query = RebateEntry.objects.select_related("partner", "metric", "tier")
-        if "quarter" in filters.validated_data:
-            query = query.filter(quarter=filters.validated_data["quarter"])
-        if "partner_ref" in filters.validated_data:
-            query = query.filter(partner__ref=filters.validated_data["partner_ref"])
+    def rows(self):
+        return RebateEntry.objects.select_related("partner", "metric", "tier")
+
+    def filtered(self, query, wanted):
+        if "quarter" in wanted:
+            query = query.filter(quarter=wanted["quarter"])
+        if "partner_ref" in wanted:
+            query = query.filter(partner__ref=wanted["partner_ref"])
         return query
 
 
@@ -72,17 +73,17 @@ def _fund_requests():
     parameters=[FundRequestFilterSerializer],
     responses={200: FundRequestSerializer, **PROBLEM_RESPONSES},
 )
-class FundRequestList(generics.ListAPIView):
+class FundRequestList(FilteredList):
     """Market development fund requests with their claims, oldest change first."""
 
     serializer_class = FundRequestSerializer
     pagination_class = StableCursor
+    filter_serializer = FundRequestFilterSerializer
 
-    def get_queryset(self):
-        filters = FundRequestFilterSerializer(data=self.request.query_params)
-        filters.is_valid(raise_exception=True)
-        wanted = filters.validated_data
-        query = _fund_requests()
+    def rows(self):
+        return _fund_requests()
+
+    def filtered(self, query, wanted):
         if "status" in wanted:
             query = query.filter(status=wanted["status"])
         if "partner_ref" in wanted:

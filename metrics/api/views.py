@@ -15,6 +15,7 @@ from partnerhub.api.idempotency import idempotent
 from partnerhub.api.pagination import ByIdCursor
 from partnerhub.api.rows import items_of, refusal, rows_of
 from partnerhub.api.schema import PROBLEM_RESPONSES
+from partnerhub.api.views import FilteredList
 from partnerhub.csvfiles import FileRejected, ProblemReport
 
 from .serializers import (
@@ -35,15 +36,15 @@ IDEMPOTENCY_HEADER = OpenApiParameter(
 )
 
 
-class MetricValueList(generics.ListAPIView):
+class MetricValueList(FilteredList):
     serializer_class = MetricValueSerializer
     pagination_class = ByIdCursor
+    filter_serializer = MetricValueFilterSerializer
 
-    def get_queryset(self):
-        filters = MetricValueFilterSerializer(data=self.request.query_params)
-        filters.is_valid(raise_exception=True)
-        wanted = filters.validated_data
-        query = MetricValue.objects.select_related("partner", "metric")
+    def rows(self):
+        return MetricValue.objects.select_related("partner", "metric")
+
+    def filtered(self, query, wanted):
         if "partner_ref" in wanted:
             query = query.filter(partner__ref=wanted["partner_ref"])
         if "metric" in wanted:

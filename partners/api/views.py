@@ -3,12 +3,13 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import generics, status
+from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from partnerhub.api.errors import Problem
 from partnerhub.api.schema import PROBLEM_RESPONSES
+from partnerhub.api.views import FilteredList
 from partners.models import Partner
 from partners.services import partner_create, partner_update
 
@@ -28,19 +29,20 @@ def partners_with_placement():
 @extend_schema(
     parameters=[PartnerFilterSerializer], responses={200: PartnerSerializer, **PROBLEM_RESPONSES}
 )
-class PartnerList(generics.ListAPIView):
+class PartnerList(FilteredList):
     """Partners, oldest change first; `updated_since` for an incremental sync."""
 
     serializer_class = PartnerSerializer
+    filter_serializer = PartnerFilterSerializer
 
-    def get_queryset(self):
-        filters = PartnerFilterSerializer(data=self.request.query_params)
-        filters.is_valid(raise_exception=True)
-        query = partners_with_placement()
-        if "updated_since" in filters.validated_data:
-            query = query.filter(updated_at__gte=filters.validated_data["updated_since"])
-        if "status" in filters.validated_data:
-            query = query.filter(status=filters.validated_data["status"])
+    def rows(self):
+        return partners_with_placement()
+
+    def filtered(self, query, wanted):
+        if "updated_since" in wanted:
+            query = query.filter(updated_at__gte=wanted["updated_since"])
+        if "status" in wanted:
+            query = query.filter(status=wanted["status"])
         return query
 
 

@@ -4,13 +4,13 @@ overrides and recalculation runs."""
 
 from django.db import transaction
 from drf_spectacular.utils import extend_schema
-from rest_framework import generics
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from partnerhub.api.errors import Problem
 from partnerhub.api.pagination import ByIdCursor
 from partnerhub.api.schema import PROBLEM_RESPONSES
+from partnerhub.api.views import FilteredList
 from partnerhub.queue import QueueUnavailable
 from partners.models import Partner
 from tiers.engine import CertificationCondition, conditions_of, parse_rule
@@ -65,20 +65,21 @@ def _program(key: str) -> Program:
     parameters=[PlacementFilterSerializer],
     responses={200: PlacementSerializer, **PROBLEM_RESPONSES},
 )
-class PlacementList(generics.ListAPIView):
+class PlacementList(FilteredList):
     """Every partner's placement: tier, qualified tier, at-risk date and grace end, override."""
 
     serializer_class = PlacementSerializer
     pagination_class = ByIdCursor
+    filter_serializer = PlacementFilterSerializer
 
-    def get_queryset(self):
-        filters = PlacementFilterSerializer(data=self.request.query_params)
-        filters.is_valid(raise_exception=True)
-        query = _placements()
-        if "tier" in filters.validated_data:
-            query = query.filter(tier__key=filters.validated_data["tier"])
-        if "at_risk" in filters.validated_data:
-            query = query.filter(at_risk_since__isnull=not filters.validated_data["at_risk"])
+    def rows(self):
+        return _placements()
+
+    def filtered(self, query, wanted):
+        if "tier" in wanted:
+            query = query.filter(tier__key=wanted["tier"])
+        if "at_risk" in wanted:
+            query = query.filter(at_risk_since__isnull=not wanted["at_risk"])
         return query
 
 
@@ -131,20 +132,21 @@ def _explanation(placement: Placement) -> list[dict]:
     parameters=[HistoryFilterSerializer],
     responses={200: PlacementChangeSerializer, **PROBLEM_RESPONSES},
 )
-class PlacementHistory(generics.ListAPIView):
+class PlacementHistory(FilteredList):
     """Every tier change, oldest first; `since` for an incremental sync."""
 
     serializer_class = PlacementChangeSerializer
     pagination_class = ByIdCursor
+    filter_serializer = HistoryFilterSerializer
 
-    def get_queryset(self):
-        filters = HistoryFilterSerializer(data=self.request.query_params)
-        filters.is_valid(raise_exception=True)
-        query = PlacementChange.objects.select_related("partner", "program", "from_tier", "to_tier")
-        if "since" in filters.validated_data:
-            query = query.filter(on__gte=filters.validated_data["since"])
-        if "partner_ref" in filters.validated_data:
-            query = query.filter(partner__ref=filters.validated_data["partner_ref"])
+    def rows(self):
+        return PlacementChange.objects.select_related("partner", "program", "from_tier", "to_tier")
+
+    def filtered(self, query, wanted):
+        if "since" in wanted:
+            query = query.filter(on__gte=wanted["since"])
+        if "partner_ref" in wanted:
+            query = query.filter(partner__ref=wanted["partner_ref"])
         return query
 
 

@@ -1,0 +1,19 @@
+from rest_framework import generics
+
+
+class FilteredList(generics.ListAPIView):
+    """A list whose query parameters are checked by `filter_serializer` (an unknown one is a
+    400 naming it) and applied by `filtered`."""
+
+    filter_serializer: type
+
+    def get_queryset(self):
+        filters = self.filter_serializer(data=self.request.query_params)
+        filters.is_valid(raise_exception=True)
+        return self.filtered(self.rows(), filters.validated_data)
+
+    def rows(self):
+        raise NotImplementedError
+
+    def filtered(self, query, wanted: dict):
+        return query
