@@ -84,6 +84,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "partnerhub.tenancy.context_processors.tenancy",
+                "portal.context_processors.notices",
             ],
         },
     },

@@ -1,11 +1,19 @@
 """Pages that bring every app together: a person's home in a program, and a partner's page."""
 
-from django.shortcuts import render
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.template.defaultfilters import pluralize
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
 
 from incentives.fund_selectors import mdf_funds
 from incentives.selectors import tiers_worth
+from partnerhub.tenancy.access import object_or_404
 from partners.selectors import partner_counts_by_status, partner_for_member
-from tiers.selectors import notices_unread, partner_standing
+from tiers.selectors import notices_of, notices_unread, partner_standing
+from tiers.services import notices_mark_read
 from training.selectors import partner_certifications
 
 
@@ -49,3 +57,30 @@ def partner_detail(request, partner_pk: int):
         ),
     }
     return render(request, "portal/partner_detail.html", context)
+
+
+NOTICES_PER_PAGE = 50
+
+
+def notice_list(request):
+    """Every notice of the person, newest first, read or not: nothing is cut, only paged."""
+    page = Paginator(notices_of(user=request.user), NOTICES_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "portal/notices.html", {"page": page})
+
+
+def notice_open(request, notice_pk: int):
+    """Follow a notice to what it is about, marking it read."""
+    notice = object_or_404(notices_of(user=request.user), notice_pk)
+    notices_mark_read(user=request.user, notice_ids=[notice.pk])
+    inbox = reverse("notice_list", kwargs={"tenant_slug": request.tenant.slug})
+    safe = url_has_allowed_host_and_scheme(notice.link, allowed_hosts={request.get_host()})
+    return redirect(notice.link if notice.link and safe else inbox)
+
+
+@require_POST
+def notices_read_all(request):
+    marked = notices_mark_read(user=request.user)
+    messages.success(request, f"{marked} notice{pluralize(marked)} marked read.")
+    return redirect("notice_list", tenant_slug=request.tenant.slug)

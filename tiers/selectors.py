@@ -294,3 +294,16 @@ def notices_unread(*, user, limit: int = 5) -> list:
     from .models import Notice
 
     return list(Notice.objects.filter(user=user, read_at__isnull=True)[:limit])
+
+
+def notices_unread_count(*, user) -> int:
+    from .models import Notice
+
+    return Notice.objects.filter(user=user, read_at__isnull=True).count()
+
+
+def notices_of(*, user):
+    """Every notice of `user` in this program, newest first (the inbox pages through them)."""
+    from .models import Notice
+
+    return Notice.objects.filter(user=user).order_by("-created_at", "-pk")

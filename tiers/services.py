@@ -731,3 +731,13 @@ def placement_override_clear(*, partner: Partner, today: datetime.date) -> Place
             defaults={"version": program.version},
         )
     return placement
+
+
+def notices_mark_read(*, user, notice_ids: list[int] | None = None) -> int:
+    """Mark `user`'s notices read (the ones named, or all); how many were unread."""
+    from .models import Notice
+
+    unread = Notice.objects.filter(user=user, read_at__isnull=True)
+    if notice_ids is not None:
+        unread = unread.filter(pk__in=notice_ids)
+    return unread.update(read_at=timezone.now())

@@ -23,7 +23,7 @@ from partnerhub.api.models import ApiKey
 from partnerhub.tenancy.models import Invitation, Membership
 from partnerhub.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
 from partners.models import Partner
-from tiers.models import Placement, Program, RecalculationRun, Tier
+from tiers.models import Notice, Placement, Program, RecalculationRun, Tier
 from training.models import Certification, Choice, Course, Enrollment, Lesson, Question
 
 from ..conftest import TenantWorld
@@ -165,6 +165,14 @@ def _webhook_delivery(world: TenantWorld) -> WebhookDelivery:
         return found
 
 
+def _notice(world: TenantWorld) -> Notice:
+    with scope(tenant=world.tenant):
+        found = Notice.objects.filter(user=world.admin.user).first()
+        return found or Notice.objects.create(
+            tenant=world.tenant, user=world.admin.user, event="test", text="A notice", link="/"
+        )
+
+
 def _api_key(world: TenantWorld) -> ApiKey:
     with scope(tenant=world.tenant):
         found = ApiKey.objects.first()
@@ -196,6 +204,7 @@ OBJECT_FOR_PARAM = {
     "document_pk": lambda world: _claim_document(world).pk,
     "step": lambda world: "approve_claim",
     "key_pk": lambda world: _api_key(world).pk,
+    "notice_pk": lambda world: _notice(world).pk,
     "endpoint_pk": lambda world: _webhook_delivery(world).endpoint_id,
     "delivery_pk": lambda world: _webhook_delivery(world).pk,
 }

@@ -1,0 +1,67 @@
+"""Notifications: a bell with the unread count on every page, an inbox with every notice (read
+or not, paged, never cut), opening one marks it read, and mark all read."""
+
+from django_scopes import scope
+
+from tiers.models import Notice
+
+
+def notify(world, membership, n, link="/o/acme/rebates/"):
+    with scope(tenant=world.tenant):
+        return [
+            Notice.objects.create(
+                tenant=world.tenant,
+                user=membership.user,
+                event=f"e{i}",
+                text=f"Notice {i}",
+                link=link,
+            )
+            for i in range(n)
+        ]
+
+
+def test_the_bell_counts_unread_notices_on_every_page(acme):
+    notify(acme, acme.manager, 3)
+    client = acme.client_for(acme.manager)
+    for page in ("/o/acme/", "/o/acme/partners/", "/o/acme/funds/"):
+        body = client.get(page).content.decode()
+        assert 'aria-label="Notifications, 3 unread"' in body
+        assert '<span class="bell-count">3</span>' in body
+
+
+def test_the_inbox_lists_every_notice_and_the_home_says_how_many_more(acme):
+    notify(acme, acme.manager, 7)
+    client = acme.client_for(acme.manager)
+    inbox = client.get("/o/acme/notices/").content.decode()
+    assert all(f"Notice {i}<" in inbox for i in range(7))
+    home = client.get("/o/acme/").content.decode()
+    assert home.count("Notice ") == 5 and "7 unread notifications: see them all" in home
+
+
+def test_opening_a_notice_marks_it_read_and_goes_where_it_points(acme):
+    first, second = notify(acme, acme.manager, 2)
+    client = acme.client_for(acme.manager)
+    response = client.get(f"/o/acme/notices/{first.pk}/")
+    assert response.url == "/o/acme/rebates/"
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert first.read_at is not None and second.read_at is None
+    assert 'aria-label="Notifications, 1 unread"' in client.get("/o/acme/").content.decode()
+
+
+def test_mark_all_read_and_other_peoples_notices_are_not_found(acme):
+    mine = notify(acme, acme.manager, 2)
+    [theirs] = notify(acme, acme.partner_user, 1)
+    client = acme.client_for(acme.manager)
+    assert client.get(f"/o/acme/notices/{theirs.pk}/").status_code == 404
+    response = client.post("/o/acme/notices/read/", follow=True)
+    assert "2 notices marked read." in response.content.decode()
+    with scope(tenant=acme.tenant):
+        assert not Notice.objects.filter(pk__in=[n.pk for n in mine], read_at=None).exists()
+        assert Notice.objects.get(pk=theirs.pk).read_at is None
+
+
+def test_a_notice_never_sends_anyone_off_site(acme):
+    [notice] = notify(acme, acme.manager, 1, link="https://evil.example/phish")
+    response = acme.client_for(acme.manager).get(f"/o/acme/notices/{notice.pk}/")
+    assert response.url == "/o/acme/notices/"
