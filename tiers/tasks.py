@@ -13,7 +13,7 @@ from partnerhub.tenancy.tasks import JobTask, TenantTask
 from partnerhub.tenancy.unscoped import tenant_ids
 from partners.models import Partner
 
-from .models import Notice, Program, RecalculationRun, RunStatus
+from .models import Notice, Program, RecalculationRun, RunStatus, Tier
 from .services import recalculation_queue, recalculation_run
 
 NOTIFIED_REASONS = {"placed", "promotion", "demotion", "grace_expiry", "at_risk"}
@@ -78,6 +78,7 @@ def notify_placement_changes(
     sent = 0
     partners = Partner.objects.in_bulk([c["partner_id"] for c in changes])
     recipients = _recipients_by_partner(partners)
+    tier_names = dict(Tier.objects.filter(program_id=program_id).values_list("key", "name"))
     link = reverse("portal_home", kwargs={"tenant_slug": tenant.slug})
     for change in changes:
         if change["reason"] not in NOTIFIED_REASONS:
@@ -85,7 +86,11 @@ def notify_placement_changes(
         partner = partners.get(change["partner_id"])
         if partner is None:
             continue
-        text = _notice_text(partner, change)
+        named = change | {
+            "from": tier_names.get(change["from"], change["from"]),
+            "to": tier_names.get(change["to"], change["to"]),
+        }
+        text = _notice_text(partner, named)
         event = f"placement:{partner.pk}:{on}:{change['reason']}:{change['to']}"
         for membership in recipients.get(partner.pk, []):
             try:
@@ -95,7 +100,8 @@ def notify_placement_changes(
                     )
             except IntegrityError:
                 continue  # already told
-            send_mail(f"{tenant.name}: {text}", text, None, [membership.user.email])
+            subject = _subject(partner, named, own=membership.partner_id == partner.pk)
+            send_mail(f"{tenant.name}: {subject}", text, None, [membership.user.email])
             sent += 1
     return sent
 
@@ -112,6 +118,17 @@ def _recipients_by_partner(partners: dict[int, Partner]) -> dict[int, list[Membe
         if partner.account_manager_id in managers:
             recipients[partner.pk].append(managers[partner.account_manager_id])
     return recipients
+
+
+def _subject(partner: Partner, change: dict, *, own: bool) -> str:
+    """Short: "you are now Gold" to the partner's users, "Northwind is now Gold" to others."""
+    who, verb = ("you", "are") if own else (partner.name, "is")
+    if change["reason"] == "at_risk":
+        day = datetime.date.fromisoformat(change["takes_effect_on"])
+        return f"{who} may lose {change['from']} on {day:%d %B %Y}"
+    if change["to"] is None:
+        return f"{who} {verb} no longer in a tier"
+    return f"{who} {verb} now {change['to']}"
 
 
 def _notice_text(partner: Partner, change: dict) -> str:

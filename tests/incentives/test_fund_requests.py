@@ -391,3 +391,16 @@ def test_the_report_shows_each_quarter_and_tier_from_allocation_to_payout(funded
     ]
     with scope(tenant=globex.tenant):
         assert fund_report() == []
+
+
+def test_a_long_notice_gets_a_short_subject_and_a_link_in_the_body(
+    funded, django_capture_on_commit_callbacks
+):
+    fund_request = submit(funded, "2000.00")
+    reason = "The venue is outside the regions this program co-funds; please pick another city."
+    with django_capture_on_commit_callbacks(execute=True):
+        step(funded, fund_request_reject, fund_request, reason=reason)
+    [message] = mail.outbox
+    assert len(message.subject) <= len("Acme: ") + 70 and message.subject.endswith("…")
+    assert reason in message.body
+    assert f"/o/acme/funds/requests/{fund_request.pk}/" in message.body

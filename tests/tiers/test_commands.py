@@ -232,9 +232,11 @@ def test_tier_changes_notify_partner_users_and_the_account_manager_once(
         command("recalculate_tiers", "--tenant", "acme", "--as-of", "2026-11-22")
     with django_capture_on_commit_callbacks(execute=True):
         command("recalculate_tiers", "--tenant", "acme", "--as-of", "2026-11-22")
-    p001 = [m for m in mail.outbox if "Acme P-001" in m.subject]
-    assert sorted(m.to[0] for m in p001) == ["manager@acme.test", "partner@acme.test"]
-    assert "Acme P-001 was placed in silver." in p001[0].body
+    p001 = [m for m in mail.outbox if "Acme P-001 was placed in Silver." in m.body]
+    assert sorted((m.to[0], m.subject) for m in p001) == [
+        ("manager@acme.test", "Acme: Acme P-001 is now Silver"),
+        ("partner@acme.test", "Acme: you are now Silver"),
+    ]
     with scope(tenant=acme.tenant):
         assert Notice.objects.filter(user=acme.partner_user.user).count() == 1
 
