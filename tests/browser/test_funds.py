@@ -2,6 +2,7 @@
 proof, a manager approves both, and the partner sees the payout and its rebate statement."""
 
 import datetime
+from decimal import Decimal
 
 import pytest
 import time_machine
@@ -123,3 +124,28 @@ def _sign_in(page, live_server, email):
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign In").click()
+
+
+def test_a_manager_works_a_fund_request_from_the_bell(gold_partner, page, live_server):
+    from incentives.fund_services import fund_request_submit
+
+    acme, _ = gold_partner
+    today = acme.tenant.local_today()
+    with scope(tenant=acme.tenant):
+        fund_request_submit(
+            membership=acme.partner_user,
+            title="Webinar week",
+            activity_type="webinar",
+            starts_on=today,
+            ends_on=today,
+            amount=Decimal("1500.00"),
+        )
+    _sign_in(page, live_server, "manager@acme.test")
+    bell = page.get_by_role("link", name="Notifications, 1 unread")
+    expect(bell).to_be_visible()
+    bell.click()
+    page.get_by_role("link", name="Acme P-001 requests €1,500.00 for “Webinar week”.").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Webinar week")
+    expect(page.get_by_role("link", name="Notifications, 0 unread")).to_be_visible()
+    page.get_by_role("button", name="Approve", exact=True).click()
+    expect(page.locator("#request-status")).to_have_text("Approved")
