@@ -113,10 +113,14 @@ def _ask_for_delivery() -> None:
     deliver_due_webhooks.delay()
 
 
-def deliveries_claim(*, limit: int = 50) -> list[tuple[int, int]]:
-    """Lease up to `limit` due deliveries, of any tenant, to this worker: [(delivery id, tenant
-    id)]. SKIP LOCKED: another worker claiming at the same moment gets others, never these.
-    Keyed by time, not by tenant, so it is one of the few reads across tenants."""
+def deliveries_claim(*, limit: int | None = None) -> list[tuple[int, int]]:
+    """Lease due deliveries, of any tenant, to this worker: [(delivery id, tenant id)]. SKIP
+    LOCKED: another worker claiming at the same moment gets others, never these. By default
+    no more than can be sent, one after the other at the call timeout, within the lease, so a
+    lease never runs out under a live worker. Keyed by time, not by tenant, so it is one of
+    the few reads across tenants."""
+    if limit is None:
+        limit = max(1, settings.WEBHOOK_LEASE_SECONDS // (TIMEOUT_SECONDS + 1))
     now = timezone.now()
     with transaction.atomic(), scopes_disabled():
         due = (

@@ -5,7 +5,7 @@ from partnerhub.tenancy.models import Tenant
 
 from .services import deliveries_claim, delivery_attempt
 
-BATCHES_PER_RUN = 20
+BATCHES_PER_RUN = 40  # of a few deliveries each: see deliveries_claim
 
 
 @app.task

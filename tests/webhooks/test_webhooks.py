@@ -231,3 +231,13 @@ def test_two_workers_never_claim_the_same_delivery(acme, settings):
     first, second = ({pk for pk, _ in found} for found in claimed)
     assert not first & second
     assert len(first | second) == 40
+
+
+def test_a_worker_never_claims_more_than_it_can_send_within_its_lease(acme, settings):
+    settings.WEBHOOK_ALLOW_PRIVATE = True
+    register(acme, "http://127.0.0.1:9/hook")
+    with scope(tenant=acme.tenant):
+        for n in range(12):
+            event_emit(tenant=acme.tenant, type="rebates.accrued", data={"n": n})
+    settings.WEBHOOK_LEASE_SECONDS = 60  # calls time out after 10 s: 5 fit in a lease
+    assert len(deliveries_claim()) == 5
