@@ -11,7 +11,9 @@ from django.views.decorators.http import require_POST
 from incentives.fund_selectors import mdf_funds
 from incentives.selectors import tiers_worth
 from partnerhub.tenancy.access import object_or_404
+from partnerhub.tenancy.models import Role
 from partners.selectors import partner_counts_by_status, partner_for_member
+from portal.selectors import program_health
 from tiers.selectors import notices_of, notices_unread, partner_standing
 from tiers.services import notices_mark_read
 from training.selectors import partner_certifications
@@ -33,10 +35,16 @@ def portal_home(request):
         }
         return render(request, "portal/partner_home.html", context)
     counts = partner_counts_by_status()
+    today = request.tenant.local_today()
+    manager = membership if membership.role == Role.MANAGER else None
+    health = program_health(today=today, manager=manager)
     context = {
         "status_counts": counts,
         "partner_total": sum(counts.values()),
         "notices": notices_unread(user=request.user),
+        "health": health,
+        "largest_month": max((m.up + m.down for m in health.moves), default=0) or 1,
+        "today": today,
     }
     return render(request, "portal/staff_home.html", context)
 
