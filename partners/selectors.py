@@ -1,6 +1,6 @@
 from dataclasses import dataclass
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.db.models.functions import Lower
 from django.http import Http404
 
@@ -18,6 +18,9 @@ PARTNER_SORTS = {
     "status": ("status", "ref"),
     "joined": ("joined_on", "ref"),
     "-joined": ("-joined_on", "ref"),
+    # highest tier first; partners with no tier last, whichever way
+    "tier": (F("placement__tier__rank").desc(nulls_last=True), "ref"),
+    "-tier": (F("placement__tier__rank").asc(nulls_last=True), "ref"),
 }
 
 
@@ -34,7 +37,12 @@ class PartnerFilters:
 
 
 def partner_list(*, filters: PartnerFilters) -> QuerySet[Partner]:
-    partners = Partner.objects.select_related("account_manager__user", "placement__tier")
+    partners = Partner.objects.select_related(
+        "account_manager__user",
+        "placement__tier",
+        "placement__override_tier",
+        "placement__program",
+    )
     if filters.search:
         partners = partners.filter(
             Q(ref__icontains=filters.search) | Q(name__icontains=filters.search)
@@ -102,3 +110,35 @@ def partner_refs_by_case(refs) -> dict[str, str]:
         return {}
     found = Partner.objects.annotate(lower_ref=Lower("ref")).filter(lower_ref__in=lowered)
     return dict(found.values_list("lower_ref", "ref"))
+
+
+PARTNER_CSV_COLUMNS = (
+    "ref", "name", "type", "region", "status", "tier", "at_risk_since", "grace_ends_on",
+    "override_until", "account_manager", "joined_on",
+)  # fmt: skip
+
+
+def partner_csv_rows(partners: QuerySet[Partner]):
+    """The header, then one row a partner, read in chunks (a list of 50,000 streams)."""
+    from partnerhub.csvfiles import formula_safe
+
+    yield list(PARTNER_CSV_COLUMNS)
+    for partner in partners.iterator(chunk_size=2_000):
+        placement = getattr(partner, "placement", None)
+        tier = placement.tier if placement else None
+        grace_ends = placement.grace_ends_on() if placement else None
+        yield [
+            formula_safe(partner.ref),
+            formula_safe(partner.name),
+            partner.type,
+            formula_safe(partner.region),
+            partner.status,
+            tier.key if tier else "",
+            placement.at_risk_since.isoformat() if placement and placement.at_risk_since else "",
+            grace_ends.isoformat() if grace_ends else "",
+            placement.override_until.isoformat()
+            if placement and placement.override_tier_id
+            else "",
+            partner.account_manager.user.email if partner.account_manager else "",
+            partner.joined_on.isoformat(),
+        ]

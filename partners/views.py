@@ -1,6 +1,9 @@
+import csv
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.http import StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
@@ -8,7 +11,7 @@ from partnerhub.tenancy.access import staff_only
 
 from . import services
 from .forms import PartnerFilterForm, PartnerForm
-from .selectors import partner_for_member, partner_list
+from .selectors import partner_csv_rows, partner_for_member, partner_list
 
 PAGE_SIZE = 25
 
@@ -18,11 +21,41 @@ def partner_index(request):
     filter_form = PartnerFilterForm(request.GET or None)
     filter_form.is_valid()
     filters = filter_form.filters()
+    if request.GET.get("format") == "csv":
+        return _partners_csv(request, partner_list(filters=filters))
     page = Paginator(partner_list(filters=filters), PAGE_SIZE).get_page(request.GET.get("page"))
-    context = {"filter_form": filter_form, "page": page, "sort": filters.sort}
+    export = request.GET.copy()
+    export.pop("page", None)
+    export["format"] = "csv"
+    context = {
+        "filter_form": filter_form,
+        "page": page,
+        "sort": filters.sort,
+        "export_query": export.urlencode(),
+        "today": request.tenant.local_today(),
+    }
     if request.htmx:
         return render(request, "partners/partials/partner_results.html", context)
     return render(request, "partners/partner_list.html", context)
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+def _partners_csv(request, partners) -> StreamingHttpResponse:
+    """Exactly the filtered list, in its order, streamed."""
+    writer = csv.writer(_Echo(), lineterminator="\n")
+    response = StreamingHttpResponse(
+        (writer.writerow(row) for row in partner_csv_rows(partners)),
+        content_type="text/csv; charset=utf-8",
+    )
+    today = request.tenant.local_today()
+    response["Content-Disposition"] = (
+        f'attachment; filename="partners-{request.tenant.slug}-{today}.csv"'
+    )
+    return response
 
 
 @staff_only

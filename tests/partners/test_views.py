@@ -146,3 +146,68 @@ def test_a_partner_user_sees_their_partner_on_the_portal_home(acme):
 def test_the_staff_home_counts_partners(acme):
     response = acme.client_for(acme.manager).get("/o/acme/")
     assert response.context["partner_total"] == 3
+
+
+def _placed(world):
+    """P-001 Gold at risk (grace 30 days from 20 Nov), P-002 Silver held until 2027, P-003 none."""
+    import datetime
+
+    from tiers.models import Placement, Program
+
+    from ..tiers.conftest import load
+
+    load(world)
+    with scope(tenant=world.tenant):
+        program = Program.objects.get()
+        program.grace_days = 30
+        program.save()
+        tiers = {t.key: t for t in program.tiers.all()}
+        Placement.objects.create(
+            tenant=world.tenant,
+            partner=world.partners["P-001"],
+            program=program,
+            tier=tiers["gold"],
+            at_risk_since=datetime.date(2026, 11, 20),
+        )
+        Placement.objects.create(
+            tenant=world.tenant,
+            partner=world.partners["P-002"],
+            program=program,
+            tier=tiers["silver"],
+            override_tier=tiers["silver"],
+            override_until=datetime.date(2027, 1, 1),
+            override_reason="Launch partner",
+        )
+
+
+def test_the_list_sorts_by_tier_and_marks_at_risk_and_overrides(acme):
+    _placed(acme)
+    client = acme.client_for(acme.manager)
+    page = client.get("/o/acme/partners/", {"sort": "tier"}).content.decode()
+    assert page.index("Acme P-001") < page.index("Acme P-002") < page.index("Acme P-003")
+    assert "at risk, grace ends 20 Dec" in page and "held until 1 Jan 2027" in page
+    reverse = client.get("/o/acme/partners/", {"sort": "-tier"}).content.decode()
+    assert reverse.index("Acme P-002") < reverse.index("Acme P-001") < reverse.index("Acme P-003")
+
+
+def test_the_export_is_exactly_the_filtered_list(acme, globex):
+    _placed(acme)
+    client = acme.client_for(acme.manager)
+    response = client.get("/o/acme/partners/", {"at_risk": "on", "format": "csv"})
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    lines = b"".join(response.streaming_content).decode().splitlines()
+    assert lines == [
+        "ref,name,type,region,status,tier,at_risk_since,grace_ends_on,override_until,"
+        "account_manager,joined_on",
+        f"P-001,Acme P-001,{acme.partners['P-001'].type},{acme.partners['P-001'].region},"
+        f"active,gold,2026-11-20,2026-12-20,,manager@acme.test,"
+        f"{acme.partners['P-001'].joined_on.isoformat()}",
+    ]
+    everyone = client.get("/o/acme/partners/", {"sort": "tier", "format": "csv"})
+    refs = [
+        line.split(",")[0]
+        for line in b"".join(everyone.streaming_content).decode().splitlines()[1:]
+    ]
+    assert refs == ["P-001", "P-002", "P-003"]
+    page = client.get("/o/acme/partners/", {"at_risk": "on", "page": "1"}).content.decode()
+    assert 'href="?at_risk=on&amp;format=csv"' in page
