@@ -290,7 +290,7 @@ def test_the_partner_list_filters_by_tier_and_at_risk(silver_partner, time_machi
     evaluate(silver_partner, on=TODAY.replace(day=25))
     at_risk = client.get("/o/acme/partners/", {"at_risk": "on"})
     assert [p.ref for p in at_risk.context["page"]] == ["P-001"]
-    assert "at risk</span>" in at_risk.content.decode()
+    assert "at risk, grace ends 5 Dec</span>" in at_risk.content.decode()
 
 
 def test_a_preview_as_the_browser_sends_it_ignores_the_empty_rows(silver_partner):
