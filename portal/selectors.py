@@ -13,6 +13,7 @@ from incentives.models import EntryKind, FundRequest, FundRequestStatus, RebateE
 from incentives.quarters import Quarter
 from metrics.models import MetricImport
 from tiers.models import ChangeReason, Placement, PlacementChange, RecalculationRun, Tier
+from tiers.selectors import keep_gaps
 from training.models import CertificationAward
 from training.selectors import held_on
 
@@ -125,10 +126,11 @@ class Health:
     claims_waiting: int
     rebates_quarter: Quarter
     rebates_accrued: Decimal
-    at_risk: list[tuple[Placement, int | None]]  # (at risk, days of grace left), soonest first
+    # (placement at risk, days of grace left, what keeping the tier needs), soonest first
+    at_risk: list[tuple[Placement, int | None, list[str]]]
 
 
-def program_health(*, today: datetime.date, manager=None) -> Health:
+def program_health(*, today: datetime.date, currency: str, manager=None) -> Health:
     """Everything the staff home shows; `manager` (a membership) narrows the at-risk list to
     the partners it manages."""
     horizon = today + datetime.timedelta(days=30)
@@ -151,8 +153,10 @@ def program_health(*, today: datetime.date, manager=None) -> Health:
     soonest = sorted(
         at_risk.order_by("at_risk_since", "pk")[:20], key=lambda p: p.grace_ends_on() or today
     )
+    gaps = keep_gaps(soonest, currency=currency)
     at_risk_list = [
-        (p, (p.grace_ends_on() - today).days if p.grace_ends_on() else None) for p in soonest
+        (p, (p.grace_ends_on() - today).days if p.grace_ends_on() else None, gaps.get(p.pk, []))
+        for p in soonest
     ]
     return Health(
         tiers=tier_counts(),

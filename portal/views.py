@@ -37,7 +37,7 @@ def portal_home(request):
     counts = partner_counts_by_status()
     today = request.tenant.local_today()
     manager = membership if membership.role == Role.MANAGER else None
-    health = program_health(today=today, manager=manager)
+    health = program_health(today=today, currency=request.tenant.currency, manager=manager)
     context = {
         "status_counts": counts,
         "partner_total": sum(counts.values()),

@@ -307,3 +307,46 @@ def notices_of(*, user):
     from .models import Notice
 
     return Notice.objects.filter(user=user).order_by("-created_at", "-pk")
+
+
+def keep_gaps(placements: list[Placement], *, currency: str) -> dict[int, list[str]]:
+    """{placement id: what keeping its tier needs, in words} for at-risk placements, read from
+    each evaluation's explanation against its criteria version. Three queries for any number."""
+    from training.models import Certification
+
+    from .progress import MetricInfo, condition_lines
+
+    wanted = [p for p in placements if p.at_risk_since and p.tier_id and p.explanation]
+    if not wanted:
+        return {}
+    versions: dict[tuple, dict] = {
+        (program_id, number): snapshot
+        for program_id, number, snapshot in CriteriaVersion.objects.filter(
+            program_id__in={p.program_id for p in wanted},
+            number__in={p.explanation.get("version") for p in wanted},
+        ).values_list("program_id", "number", "snapshot")
+    }
+    metrics = {
+        key: MetricInfo(name, unit)
+        for key, name, unit in Metric.objects.values_list("key", "name", "unit")
+    }
+    certifications = dict(Certification.objects.values_list("key", "name"))
+    gaps = {}
+    for placement in wanted:
+        if placement.tier is None:
+            continue
+        tier_key = placement.tier.key
+        explained = placement.explanation.get("tiers", {}).get(tier_key)
+        snapshot = versions.get((placement.program_id, placement.explanation.get("version")))
+        rules = {t["key"]: t.get("rule") for t in snapshot["tiers"]} if snapshot else {}
+        if explained is None or tier_key not in rules:
+            continue
+        lines = condition_lines(
+            rules[tier_key],
+            explained[1],
+            metrics=metrics,
+            certifications=certifications,
+            currency=currency,
+        )
+        gaps[placement.pk] = [line.missing for line in lines if not line.held and line.missing]
+    return gaps

@@ -87,3 +87,20 @@ def test_a_manager_sees_its_own_partners_at_risk_first(acme):
     assert page.index("Acme P-002") < page.index("Acme P-001"), "the soonest grace end first"
     assert '>1 Dec 2026</td><td class="num">7<' in page
     assert '>20 Dec 2026</td><td class="num">26<' in page
+
+
+def test_the_home_says_what_keeping_the_tier_needs(acme):
+    from tiers.services import placements_recalculate
+
+    from ..tiers.conftest import set_values
+
+    load(acme, grace_days=30)
+    set_values(acme, "P-001", "revenue", {"2026-01": "150000", "2026-09": "58000"})
+    with scope(tenant=acme.tenant):
+        placements_recalculate(program=Program.objects.get(), as_of=D(2026, 11, 22))
+    set_values(acme, "P-001", "revenue", {"2026-01": "0"})  # a late correction
+    with scope(tenant=acme.tenant):
+        placements_recalculate(program=Program.objects.get(), as_of=D(2026, 11, 24))
+    page = acme.client_for(acme.manager).get("/o/acme/").content.decode()
+    assert "Your partners at risk" in page
+    assert "<td>EUR 42,000 more revenue in the last 12 months</td>" in page
