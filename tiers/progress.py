@@ -32,6 +32,8 @@ class ConditionLine:
     held: bool
     percent: int
     missing: str
+    certification: str = ""  # the certification's key, for a certification condition
+    courses: tuple = ()  # the published courses that earn it, when it is missing
 
 
 def amount(value: Decimal | None, unit: str, currency: str) -> str:
@@ -78,6 +80,7 @@ def _certification_line(condition, value, held, certifications) -> ConditionLine
         held=held,
         percent=min(percent, 100),
         missing=missing,
+        certification=condition.certification,
     )
 
 

@@ -249,12 +249,45 @@ def partner_standing(*, partner: Partner, currency: str) -> PartnerStanding:
     keep = standing.tier if placement.at_risk_since else None
     wanted = [tier for tier in (standing.next_tier, keep) if tier is not None]
     if wanted and placement.explanation:
-        lines = _progress_toward(placement, wanted, currency)
+        lines = _with_courses(_progress_toward(placement, wanted, currency))
         if standing.next_tier is not None:
             standing.progress = lines[standing.next_tier.key]
         if keep is not None:
             standing.keep_progress = [line for line in lines[keep.key] if not line.held]
     return standing
+
+
+def _with_courses(lines: dict[str, list]) -> dict[str, list]:
+    """A missing certification line carries the published courses that earn it (one query)."""
+    from dataclasses import replace
+
+    from training.models import Course, CourseStatus
+
+    missing = {
+        line.certification
+        for tier_lines in lines.values()
+        for line in tier_lines
+        if line.certification and not line.held
+    }
+    if not missing:
+        return lines
+    courses: dict[str, list] = {key: [] for key in missing}
+    found = (
+        Course.objects.filter(status=CourseStatus.PUBLISHED, certifications__key__in=missing)
+        .values_list("certifications__key", "pk", "title")
+        .order_by("title")
+    )
+    for key, pk, title in found:
+        courses[key].append((pk, title))
+    return {
+        tier: [
+            replace(line, courses=tuple(courses.get(line.certification, ())))
+            if line.certification and not line.held
+            else line
+            for line in tier_lines
+        ]
+        for tier, tier_lines in lines.items()
+    }
 
 
 def _progress_toward(placement: Placement, tiers: list[Tier], currency: str) -> dict[str, list]:

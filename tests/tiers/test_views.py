@@ -92,9 +92,10 @@ def test_partner_home_and_tier_pages_run_a_fixed_number_of_queries(
     evaluate(silver_partner, on=TODAY.replace(day=24))
     partner_client = silver_partner.client_for(silver_partner.partner_user)
     manager_client = silver_partner.client_for(silver_partner.manager)
-    # each limit counts the header bell's unread count (one query on every page)
+    # each limit counts the header bell's unread count (one query on every page); the partner
+    # home also reads the courses that earn a missing certification (one query)
     for client, url, limit in [
-        (partner_client, "/o/acme/", 17),
+        (partner_client, "/o/acme/", 18),
         (manager_client, "/o/acme/tiers/", 17),
         (manager_client, f"/o/acme/partners/{silver_partner.partner.pk}/", 19),
         (manager_client, f"/o/acme/tiers/programs/{program.pk}/", 11),
@@ -474,3 +475,27 @@ def test_the_dashboard_lists_the_run_and_counts_first_placements_as_placed(progr
     assert "No run yet" not in page
     assert "3 evaluated, 3 placed, 0 promoted, 0 demoted, 0 newly at risk" in page
     assert "<strong>3</strong> placed · <strong>0</strong> promoted" in page
+
+
+def test_a_missing_certification_links_to_the_courses_that_earn_it(silver_partner):
+    from training.models import Certification, Course, CourseStatus
+
+    with scope(tenant=silver_partner.tenant):
+        certification = Certification.objects.get(key="sales-pro")
+        published = Course.objects.create(
+            tenant=silver_partner.tenant,
+            key="selling",
+            title="Consultative selling",
+            status=CourseStatus.PUBLISHED,
+        )
+        draft = Course.objects.create(
+            tenant=silver_partner.tenant, key="draft", title="Unfinished course"
+        )
+        certification.courses.set([published, draft])
+    client = silver_partner.client_for(silver_partner.partner_user)
+    page = client.get("/o/acme/").content.decode()
+    assert (
+        f'Missing: 1 more Sales Professional — earned with <a href="/o/acme/training/courses/'
+        f'{published.pk}/">Consultative selling</a>'
+    ) in page
+    assert "Unfinished course" not in page
