@@ -233,3 +233,41 @@ def certifications_with_courses() -> QuerySet[Certification]:
     return Certification.objects.prefetch_related(
         Prefetch("courses", queryset=Course.objects.order_by("title"))
     ).order_by("name")
+
+
+@dataclass(frozen=True)
+class CountsToward:
+    """A certification a course counts toward, and how far the learner is along its courses."""
+
+    certification: Certification
+    courses: list[Course]
+    completed: int  # of those courses, by this learner (0 for staff)
+    others: list[Course]  # the courses besides this one
+
+
+def course_counts_toward(*, course: Course, membership: Membership) -> list[CountsToward]:
+    """The certifications `course` counts toward, each with its courses and the learner's
+    progress ("1 of 2 courses"). Two queries."""
+    certifications = list(
+        course.certifications.prefetch_related(
+            Prefetch("courses", queryset=Course.objects.order_by("title"))
+        ).order_by("name")
+    )
+    done: set[int] = set()
+    if membership.is_partner_user:
+        done = set(
+            Enrollment.objects.filter(
+                membership=membership,
+                completed_on__isnull=False,
+                course__certifications__in=certifications,
+            ).values_list("course_id", flat=True)
+        )
+    return [
+        CountsToward(
+            certification,
+            list(certification.courses.all()),
+            sum(1 for c in certification.courses.all() if c.pk in done),
+            [c for c in certification.courses.all() if c.pk != course.pk],
+        )
+        for certification in certifications
+    ]

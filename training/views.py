@@ -17,6 +17,7 @@ from .selectors import (
     certified_people_report,
     completed_lesson_ids,
     course_catalog,
+    course_counts_toward,
     course_for_member,
     course_is_locked_for,
     my_training,
@@ -63,6 +64,7 @@ def course_detail(request, course_pk: int):
         "has_quiz": course.questions.exists(),
         "quiz_open": enrollment is not None and next_lesson is None,
         "last_attempt": enrollment.attempts.first() if enrollment else None,
+        "counts_toward": course_counts_toward(course=course, membership=request.membership),
     }
     return render(request, "training/course_detail.html", context)
 

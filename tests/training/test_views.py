@@ -179,3 +179,27 @@ def test_the_certified_people_report_and_its_csv(catalog):
         "/o/acme/training/certified/", {"partner": "P-002", "format": "csv"}
     ).content.decode()
     assert csv_text == "certification,partner_ref,partner,people\nsales-pro,P-002,Acme P-002,1\n"
+
+
+def test_a_course_says_which_certification_it_counts_toward_and_how_far_the_learner_is(
+    catalog,
+):
+    import datetime
+
+    from django_scopes import scope
+
+    with scope(tenant=catalog.tenant):
+        Enrollment.objects.create(
+            tenant=catalog.tenant,
+            course=catalog.selling,
+            membership=catalog.partner_user,
+            completed_on=datetime.date(2026, 11, 1),
+        )
+    learner = catalog.client_for(catalog.partner_user)
+    page = learner.get(f"/o/acme/training/courses/{catalog.basics.pk}/").content.decode()
+    assert "Counts toward <strong>Sales Professional</strong>, with " in page
+    assert f'/o/acme/training/courses/{catalog.selling.pk}/">Selling course</a>' in page
+    assert "1 of 2 courses done" in page
+    staff = catalog.client_for(catalog.manager)
+    page = staff.get(f"/o/acme/training/courses/{catalog.elite.pk}/").content.decode()
+    assert "Counts toward" not in page
