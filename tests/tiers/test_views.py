@@ -427,7 +427,9 @@ def test_the_override_page_says_what_happens_when_it_ends_and_what_ending_it_doe
 
     page = client.get(url).content.decode()
     assert "it moves at once to the tier it qualifies for" in page
-    assert ">Silver</span>; it qualifies for <strong>Silver</strong> on its latest evaluation" in page
+    assert (
+        ">Silver</span>; it qualifies for <strong>Silver</strong> on its latest evaluation" in page
+    )
     client.post(url, {"action": "set", "tier": gold.pk, "until": "2099-01-01", "reason": "Launch"})
     page = client.get(url).content.decode()
     assert "Held at <strong>Gold</strong> until 1 January 2099" in page
