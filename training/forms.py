@@ -15,6 +15,8 @@ class CourseForm(forms.ModelForm):
             "status",
             "minimum_tier",
             "pass_mark",
+            "max_attempts",
+            "retry_wait_hours",
         ]
         field_classes = {"minimum_tier": SafeModelChoiceField}
         widgets = {"summary": forms.Textarea(attrs={"rows": 3})}
@@ -24,6 +26,10 @@ class CourseForm(forms.ModelForm):
         tiers = Course._meta.get_field("minimum_tier").related_model  # tiers.Tier, not imported
         self.fields["minimum_tier"].queryset = tiers.objects.select_related("program")
         self.fields["minimum_tier"].empty_label = "Open to every partner"
+        self.fields["retry_wait_hours"].required = False  # empty: no wait
+
+    def clean_retry_wait_hours(self):
+        return self.cleaned_data.get("retry_wait_hours") or 0
 
     def clean_key(self):
         key = self.cleaned_data["key"].strip().lower()

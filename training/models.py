@@ -32,6 +32,18 @@ class Course(TenantOwnedModel):
         default=80,
         validators=[MinValueValidator(1), MaxValueValidator(100)],
     )
+    max_attempts = models.PositiveIntegerField(
+        "quiz attempts allowed",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text="How many times a learner may take the quiz; empty for no limit.",
+    )
+    retry_wait_hours = models.PositiveIntegerField(
+        "hours before a retry",
+        default=0,
+        help_text="How long a learner waits after a failed attempt before the next one.",
+    )
 
     class Meta:
         ordering = ["title"]

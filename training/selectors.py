@@ -15,6 +15,7 @@ from .models import (
     CourseStatus,
     Enrollment,
     LessonCompletion,
+    QuizAttempt,
 )
 
 EXPIRY_WARNING_DAYS = 60
@@ -271,3 +272,31 @@ def course_counts_toward(*, course: Course, membership: Membership) -> list[Coun
         )
         for certification in certifications
     ]
+
+
+@dataclass(frozen=True)
+class AnswerReview:
+    position: int
+    question: str
+    right: bool
+    correct_answer: str  # shown only when no retry is left
+
+
+def attempt_review(*, attempt: QuizAttempt, reveal: bool) -> list[AnswerReview]:
+    """Which answers of an attempt were wrong; the right answer only when `reveal` (no retry
+    left), so a learner who may retry still has to learn it."""
+    questions = attempt.enrollment.course.questions.prefetch_related("choices").order_by("position")
+    review = []
+    for question in questions:
+        chosen = attempt.answers.get(str(question.pk))
+        correct = next((c for c in question.choices.all() if c.is_correct), None)
+        right = correct is not None and chosen == correct.pk
+        review.append(
+            AnswerReview(
+                question.position,
+                question.text,
+                right,
+                correct.text if (reveal and correct is not None and not right) else "",
+            )
+        )
+    return review

@@ -9,6 +9,7 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import Count
 from django.template.loader import render_to_string
+from django.utils import timezone
 from django_scopes import scope
 
 from partnerhub.accounts.models import User
@@ -123,6 +124,7 @@ def quiz_submit(
     course = enrollment.course
     if next_lesson(enrollment=enrollment) is not None:
         raise LearningError("Read every lesson before taking the quiz.")
+    quiz_check_may_attempt(enrollment=enrollment)
     questions = list(Question.objects.filter(course=course).prefetch_related("choices"))
     if not questions:
         raise LearningError("This course has no quiz.")
@@ -146,6 +148,26 @@ def quiz_submit(
     )
     completed = _complete_if_done(enrollment, today) if attempt.passed else False
     return QuizResult(attempt, completed)
+
+
+def quiz_check_may_attempt(*, enrollment: Enrollment) -> None:
+    """LearningError when the course's attempt limit is used up, or its wait after a failed
+    attempt has not passed; the message says until when."""
+    course = enrollment.course
+    attempts = list(enrollment.attempts.order_by("-submitted_at")[:1])
+    count = enrollment.attempts.count()
+    if attempts and attempts[0].passed:
+        return
+    if course.max_attempts and count >= course.max_attempts:
+        raise LearningError(
+            f"You have used all {course.max_attempts} attempts at this quiz: ask your partner "
+            "manager to reset it."
+        )
+    if attempts and course.retry_wait_hours:
+        ready = attempts[0].submitted_at + datetime.timedelta(hours=course.retry_wait_hours)
+        if timezone.now() < ready:
+            local = timezone.localtime(ready)
+            raise LearningError(f"You can retry the quiz from {local:%d %B %Y, %H:%M}.")
 
 
 def _complete_if_done(enrollment: Enrollment, today: datetime.date) -> bool:

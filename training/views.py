@@ -13,6 +13,7 @@ from . import services
 from .forms import CertificationForm, CertifiedFilterForm, CourseForm, LessonForm, QuestionForm
 from .models import Certification, Course, Enrollment
 from .selectors import (
+    attempt_review,
     certifications_with_courses,
     certified_people_report,
     completed_lesson_ids,
@@ -56,6 +57,14 @@ def course_detail(request, course_pk: int):
     done = completed_lesson_ids(enrollment)
     lessons = list(course.lessons.all())
     next_lesson = next((lesson for lesson in lessons if lesson.pk not in done), None)
+    last_attempt = enrollment.attempts.first() if enrollment else None
+    retry_problem = ""
+    if last_attempt and not last_attempt.passed:
+        try:
+            services.quiz_check_may_attempt(enrollment=enrollment)
+        except services.LearningError as refused:
+            retry_problem = str(refused)
+    may_retry = not retry_problem or "retry the quiz from" in retry_problem
     context = {
         "course": course,
         "enrollment": enrollment,
@@ -63,7 +72,12 @@ def course_detail(request, course_pk: int):
         "locked": course_is_locked_for(course=course, membership=request.membership),
         "has_quiz": course.questions.exists(),
         "quiz_open": enrollment is not None and next_lesson is None,
-        "last_attempt": enrollment.attempts.first() if enrollment else None,
+        "last_attempt": last_attempt,
+        "review": attempt_review(attempt=last_attempt, reveal=not may_retry)
+        if last_attempt and not last_attempt.passed
+        else [],
+        "may_retry": may_retry,
+        "retry_problem": retry_problem,
         "counts_toward": course_counts_toward(course=course, membership=request.membership),
     }
     return render(request, "training/course_detail.html", context)

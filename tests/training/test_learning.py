@@ -131,3 +131,40 @@ def test_a_certification_held_is_not_granted_twice(catalog):
 
         assert certifications_grant(membership=catalog.partner_user, today=TODAY) == []
         assert CertificationAward.objects.count() == 1
+
+
+def test_a_quiz_can_limit_attempts_and_make_a_learner_wait_between_them(catalog, time_machine):
+    time_machine.move_to(datetime.datetime(2026, 11, 24, 9, tzinfo=datetime.UTC))
+    with scope(tenant=catalog.tenant):
+        course = catalog.basics
+        course.max_attempts, course.retry_wait_hours = 2, 24
+        course.save()
+        enrollment = Enrollment.objects.create(
+            tenant=catalog.tenant, course=course, membership=catalog.partner_user
+        )
+        for lesson in course.lessons.all():
+            lesson_complete(enrollment=enrollment, lesson=lesson, today=datetime.date(2026, 11, 24))
+        wrong = answers_for(course, correct=False)
+        quiz_submit(enrollment=enrollment, answers=wrong, today=datetime.date(2026, 11, 24))
+        with pytest.raises(LearningError, match="You can retry the quiz from 25 November 2026"):
+            quiz_submit(enrollment=enrollment, answers=wrong, today=datetime.date(2026, 11, 24))
+    learner = catalog.client_for(catalog.partner_user)
+    page = learner.get(f"/o/acme/training/courses/{course.pk}/").content.decode()
+    assert "✗" in page and "— the answer: " not in page, "a retry is left: no answers given"
+    assert "1 of 2 attempts used" in page and "You can retry the quiz from" in page
+    time_machine.shift(datetime.timedelta(hours=25))
+    with scope(tenant=catalog.tenant):
+        quiz_submit(enrollment=enrollment, answers=wrong, today=datetime.date(2026, 11, 25))
+    time_machine.shift(datetime.timedelta(hours=25))
+    with (
+        scope(tenant=catalog.tenant),
+        pytest.raises(LearningError, match="You have used all 2 attempts at this quiz"),
+    ):
+        quiz_submit(enrollment=enrollment, answers=wrong, today=datetime.date(2026, 11, 26))
+    page = (
+        catalog.client_for(catalog.partner_user)
+        .get(f"/o/acme/training/courses/{course.pk}/")
+        .content.decode()
+    )
+    assert "2 of 2 attempts used" in page and "You have used all 2 attempts" in page
+    assert "✗" in page and "— the answer: " in page, "no retry left: the right answers show"
