@@ -17,6 +17,7 @@ tenant_patterns = [
 urlpatterns = [
     path("", tenancy_views.home, name="home"),
     path("healthz", health.healthz, name="healthz"),
+    path("certificates/", include("training.public_urls")),
     path("api/v1/", include("partnerhub.api.urls")),
     path("accounts/", include("allauth.urls")),
     re_path(

@@ -183,6 +183,8 @@ class CertificationAward(TenantOwnedModel):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # Made when its certificate is first downloaded; anyone with it can check the award is real.
+    verify_code = models.CharField(max_length=32, unique=True, null=True, blank=True)
 
     class Meta:
         ordering = ["-earned_on"]

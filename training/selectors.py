@@ -300,3 +300,24 @@ def attempt_review(*, attempt: QuizAttempt, reveal: bool) -> list[AnswerReview]:
             )
         )
     return review
+
+
+def award_by_verify_code(code: str) -> CertificationAward | None:
+    """The award a certificate's code names, whatever its tenant: keyed by a secret, like an
+    invitation token, so it reveals nothing but the one award."""
+    from django_scopes import scopes_disabled
+
+    with scopes_disabled():
+        return (
+            CertificationAward.objects.select_related("certification", "partner", "tenant", "user")
+            .filter(verify_code=code)
+            .first()
+        )
+
+
+def awards_of(*, membership: Membership):
+    """The awards that belong to this person (by account, or by e-mail from an LMS feed)."""
+    email = membership.user.email
+    return CertificationAward.objects.filter(
+        Q(user=membership.user) | Q(email__iexact=email), partner_id=membership.partner_id
+    )

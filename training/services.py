@@ -1,4 +1,5 @@
 import datetime
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -450,3 +451,13 @@ def certification_save(*, certification: Certification, courses) -> Certificatio
     certification.save()
     certification.courses.set(courses)
     return certification
+
+
+def award_verify_code(*, award: CertificationAward) -> str:
+    """The code that lets anyone check the award (made once, on the first download)."""
+    if not award.verify_code:
+        CertificationAward.objects.filter(pk=award.pk, verify_code__isnull=True).update(
+            verify_code=secrets.token_urlsafe(12)
+        )
+        award.refresh_from_db(fields=["verify_code"])
+    return award.verify_code

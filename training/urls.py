@@ -46,4 +46,9 @@ urlpatterns = [
         name="certification_edit",
     ),
     path("training/certified/", views.certified_people, name="certified_people"),
+    path(
+        "training/certificates/<int:award_pk>/",
+        views.certificate_download,
+        name="certificate_download",
+    ),
 ]

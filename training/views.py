@@ -1,19 +1,24 @@
 import csv
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from partnerhub.csvfiles import formula_safe
 from partnerhub.tenancy.access import admin_only, object_or_404, staff_only
 
 from . import services
+from .certificates import certificate_pdf
 from .forms import CertificationForm, CertifiedFilterForm, CourseForm, LessonForm, QuestionForm
-from .models import Certification, Course, Enrollment
+from .models import Certification, CertificationAward, Course, Enrollment
 from .selectors import (
     attempt_review,
+    award_by_verify_code,
+    awards_of,
     certifications_with_courses,
     certified_people_report,
     completed_lesson_ids,
@@ -306,3 +311,43 @@ def certified_people(request):
             )
         return response
     return render(request, "training/certified.html", {"form": form, "rows": rows})
+
+
+def certificate_download(request, award_pk: int):
+    """A certificate as PDF: to its holder, and to the program's staff."""
+    awards = (
+        CertificationAward.objects.all()
+        if request.membership.works_with_partners
+        else awards_of(membership=request.membership)
+    )
+    award = object_or_404(awards.select_related("certification", "partner", "user"), award_pk)
+    code = services.award_verify_code(award=award)
+    verify_url = settings.PUBLIC_BASE_URL + reverse("certificate_verify", kwargs={"code": code})
+    holder = award.user.display_name if award.user else award.email
+    pdf = certificate_pdf(
+        award=award, holder=holder, program=request.tenant.name, verify_url=verify_url
+    )
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = (
+        f'attachment; filename="certificate-{award.certification.key}-{award.earned_on}.pdf"'
+    )
+    return response
+
+
+def certificate_verify(request, code: str):
+    """Public: is this certificate real, and does it still hold? Names the certification, the
+    partner and the holder, nothing else."""
+    award = award_by_verify_code(code)
+    if award is None:
+        raise Http404("No certificate has this code.")
+    today = award.tenant.local_today()
+    holds = award.earned_on <= today and (award.expires_on is None or award.expires_on > today)
+    context = {"award": award, "holds": holds, "holder": _holder_shown(award)}
+    return render(request, "training/certificate_verify.html", context)
+
+
+def _holder_shown(award) -> str:
+    if award.user and award.user.display_name != award.user.email:
+        return award.user.display_name
+    local, _, domain = award.email.partition("@")
+    return f"{local[:1]}…@{domain}"

@@ -24,7 +24,15 @@ from partnerhub.tenancy.models import Invitation, Membership
 from partnerhub.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
 from partners.models import Partner
 from tiers.models import Notice, Placement, Program, RecalculationRun, Tier
-from training.models import Certification, Choice, Course, Enrollment, Lesson, Question
+from training.models import (
+    Certification,
+    CertificationAward,
+    Choice,
+    Course,
+    Enrollment,
+    Lesson,
+    Question,
+)
 
 from ..conftest import TenantWorld
 
@@ -165,6 +173,19 @@ def _webhook_delivery(world: TenantWorld) -> WebhookDelivery:
         return found
 
 
+def _award(world: TenantWorld) -> CertificationAward:
+    certification = _certification(world)
+    with scope(tenant=world.tenant):
+        return CertificationAward.objects.get_or_create(
+            tenant=world.tenant,
+            partner=world.other_partner,
+            email=f"holder@{world.tenant.slug}.test",
+            certification=certification,
+            earned_on=datetime.date(2026, 1, 1),
+            defaults={"source": "import"},
+        )[0]
+
+
 def _notice(world: TenantWorld) -> Notice:
     with scope(tenant=world.tenant):
         found = Notice.objects.filter(user=world.admin.user).first()
@@ -205,11 +226,12 @@ OBJECT_FOR_PARAM = {
     "step": lambda world: "approve_claim",
     "key_pk": lambda world: _api_key(world).pk,
     "notice_pk": lambda world: _notice(world).pk,
+    "award_pk": lambda world: _award(world).pk,
     "endpoint_pk": lambda world: _webhook_delivery(world).endpoint_id,
     "delivery_pk": lambda world: _webhook_delivery(world).pk,
 }
 # Objects that belong to one partner: a partner user of the same tenant may not reach another's.
-PARTNER_OWNED_PARAMS = {"partner_pk", "request_pk", "document_pk"}
+PARTNER_OWNED_PARAMS = {"partner_pk", "request_pk", "document_pk", "award_pk"}
 
 
 def tenant_routes() -> list[tuple[str, str, list[str]]]:
