@@ -1,7 +1,7 @@
 import datetime
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import nh3
 from django.core.exceptions import ValidationError
@@ -91,7 +91,9 @@ def next_lesson(*, enrollment: Enrollment) -> Lesson | None:
 
 
 @transaction.atomic
-def lesson_complete(*, enrollment: Enrollment, lesson: Lesson, today: datetime.date) -> None:
+def lesson_complete(
+    *, enrollment: Enrollment, lesson: Lesson, today: datetime.date
+) -> list[CertificationAward]:
     """Mark a lesson read. Lessons are read in order: only the next unread one can be."""
     if lesson.course_id != enrollment.course_id:
         raise LearningError("That lesson is not part of this course.")
@@ -104,13 +106,14 @@ def lesson_complete(*, enrollment: Enrollment, lesson: Lesson, today: datetime.d
             f"Read “{expected.title}” first." if expected else "All lessons are read."
         )
     LessonCompletion.objects.create(tenant=enrollment.tenant, enrollment=enrollment, lesson=lesson)
-    _complete_if_done(enrollment, today)
+    return _complete_if_done(enrollment, today) or []
 
 
 @dataclass(frozen=True)
 class QuizResult:
     attempt: QuizAttempt
     course_completed: bool
+    earned: list[CertificationAward] = field(default_factory=list)  # certifications it completed
 
 
 @transaction.atomic
@@ -147,8 +150,8 @@ def quiz_submit(
         score_percent=score,
         passed=score >= course.pass_mark,
     )
-    completed = _complete_if_done(enrollment, today) if attempt.passed else False
-    return QuizResult(attempt, completed)
+    earned = _complete_if_done(enrollment, today) if attempt.passed else None
+    return QuizResult(attempt, earned is not None, earned or [])
 
 
 def quiz_check_may_attempt(*, enrollment: Enrollment) -> None:
@@ -171,16 +174,19 @@ def quiz_check_may_attempt(*, enrollment: Enrollment) -> None:
             raise LearningError(f"You can retry the quiz from {local:%d %B %Y, %H:%M}.")
 
 
-def _complete_if_done(enrollment: Enrollment, today: datetime.date) -> bool:
+def _complete_if_done(
+    enrollment: Enrollment, today: datetime.date
+) -> list[CertificationAward] | None:
+    """Complete the course when it is done: the certifications that completes (perhaps none),
+    or None when the course is not complete."""
     if enrollment.completed_on or next_lesson(enrollment=enrollment) is not None:
-        return False
+        return None
     has_quiz = Question.objects.filter(course=enrollment.course).exists()
     if has_quiz and not enrollment.attempts.filter(passed=True).exists():
-        return False
+        return None
     enrollment.completed_on = today
     enrollment.save(update_fields=["completed_on"])
-    certifications_grant(membership=enrollment.membership, today=today)
-    return True
+    return certifications_grant(membership=enrollment.membership, today=today)
 
 
 def certifications_grant(

@@ -121,7 +121,7 @@ def lesson_detail(request, course_pk: int, lesson_pk: int):
             )
     if request.method == "POST":
         _learner_only(request)
-        services.lesson_complete(
+        earned = services.lesson_complete(
             enrollment=enrollment, lesson=lesson, today=request.tenant.local_today()
         )
         following = services.next_lesson(enrollment=enrollment)
@@ -134,7 +134,7 @@ def lesson_detail(request, course_pk: int, lesson_pk: int):
             )
         enrollment.refresh_from_db()
         if enrollment.completed_on:
-            messages.success(request, f"You completed {course.title}.")
+            messages.success(request, f"You completed {course.title}." + _earned_text(earned))
         return redirect("course_detail", tenant_slug=request.tenant.slug, course_pk=course.pk)
     return render(request, "training/lesson_detail.html", {"course": course, "lesson": lesson})
 
@@ -164,7 +164,9 @@ def quiz(request, course_pk: int):
             attempt = result.attempt
             if result.course_completed:
                 messages.success(
-                    request, f"Passed with {attempt.score_percent} %: you completed {course.title}."
+                    request,
+                    f"Passed with {attempt.score_percent} %: you completed {course.title}."
+                    + _earned_text(result.earned),
                 )
             elif attempt.passed:
                 messages.success(request, f"Passed with {attempt.score_percent} %.")
@@ -351,3 +353,10 @@ def _holder_shown(award) -> str:
         return award.user.display_name
     local, _, domain = award.email.partition("@")
     return f"{local[:1]}…@{domain}"
+
+
+def _earned_text(earned) -> str:
+    if not earned:
+        return ""
+    names = ", ".join(award.certification.name for award in earned)
+    return f" You earned {names}: download the certificate under My training."

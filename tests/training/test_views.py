@@ -203,3 +203,23 @@ def test_a_course_says_which_certification_it_counts_toward_and_how_far_the_lear
     staff = catalog.client_for(catalog.manager)
     page = staff.get(f"/o/acme/training/courses/{catalog.elite.pk}/").content.decode()
     assert "Counts toward" not in page
+
+
+def test_passing_the_last_course_says_which_certification_was_earned(catalog):
+    from django_scopes import scope
+
+    from .conftest import answers_for
+
+    learner = catalog.client_for(catalog.partner_user)
+    for course in (catalog.selling, catalog.basics):
+        learner.post(f"/o/acme/training/courses/{course.pk}/enrol/")
+        with scope(tenant=catalog.tenant):
+            lessons = list(course.lessons.order_by("position"))
+        for lesson in lessons:
+            learner.post(f"/o/acme/training/courses/{course.pk}/lessons/{lesson.pk}/")
+    page = learner.post(
+        f"/o/acme/training/courses/{catalog.basics.pk}/quiz/",
+        {f"question-{q}": c for q, c in answers_for(catalog.basics).items()},
+        follow=True,
+    ).content.decode()
+    assert "you completed Basics course. You earned Sales Professional" in page
