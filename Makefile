@@ -8,7 +8,7 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/partnerhub
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 PYTEST_WORKERS ?= 2
 
-.PHONY: install run test lint bench worker beat
+.PHONY: install run test lint bench worker beat screenshots
 
 install: $(VENV)/.installed
 
@@ -42,6 +42,9 @@ worker: install
 
 beat: install
 	$(BIN)/celery -A partnerhub beat -l info
+
+screenshots: install
+	$(BIN)/python scripts/screenshots.py
 
 bench: install
 	cd bench && ../$(BIN)/python import_metrics.py
