@@ -1,0 +1,45 @@
+"""axe-core (vendored: tests/browser/vendor/axe.min.js, 4.10.3, MPL-2.0) finds no serious or
+critical accessibility violation on the main page of each role."""
+
+from pathlib import Path
+
+import pytest
+
+from ..factories import PASSWORD
+
+pytestmark = pytest.mark.browser
+
+AXE = (Path(__file__).parent / "vendor" / "axe.min.js").read_text()
+
+
+def violations(page) -> list[str]:
+    page.evaluate(AXE)  # evaluated through the browser's protocol: our CSP does not apply
+    found = page.evaluate(
+        "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
+        ".filter(v => ['serious', 'critical'].includes(v.impact))"
+        ".map(v => v.id + ': ' + v.help + ' at ' + v.nodes.map(n => n.target.join(' ')).join(', '))"
+    )
+    return found
+
+
+@pytest.mark.parametrize(
+    ("email", "path"),
+    [
+        ("partner@acme.test", "/o/acme/"),
+        ("manager@acme.test", "/o/acme/"),
+        ("admin@acme.test", "/o/acme/"),
+        ("manager@acme.test", "/o/acme/partners/"),
+        ("manager@acme.test", "/o/acme/funds/"),
+    ],
+)
+def test_the_main_pages_have_no_serious_violation(
+    gold_partner, page, live_server, sign_in, email, path
+):
+    sign_in(email, PASSWORD)
+    page.goto(live_server.url + path)
+    assert violations(page) == []
+
+
+def test_the_sign_in_page_has_no_serious_violation(db, page, live_server):
+    page.goto(live_server.url + "/accounts/login/")
+    assert violations(page) == []
