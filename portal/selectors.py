@@ -172,3 +172,52 @@ def program_health(*, today: datetime.date, currency: str, manager=None) -> Heal
         rebates_accrued=accrued or Decimal("0.00"),
         at_risk=at_risk_list,
     )
+
+
+@dataclass(frozen=True)
+class WouldMove:
+    partner_id: int
+    partner_ref: str
+    partner_name: str
+    from_tier: str | None
+    to_tier: str | None
+    reason: str
+
+
+WOULD_MOVE_CACHE_SECONDS = 3600
+
+
+def would_move(*, today: datetime.date, manager=None) -> list[WouldMove]:
+    """Who the next run would move, by a dry run of each active program as of today: writes
+    nothing. Kept an hour per program, criteria version and day (a program of 50,000 partners
+    takes seconds to evaluate); a manager sees its own partners."""
+    from django.core.cache import cache
+
+    from partners.models import Partner
+    from tiers.models import Program
+    from tiers.services import placements_recalculate
+
+    moves: list[WouldMove] = []
+    for program in Program.objects.filter(active=True):
+        key = f"would-move:{program.pk}:{program.version}:{program.last_evaluated_on}:{today}"
+        found = cache.get(key)
+        if found is None:
+            summary = placements_recalculate(program=program, as_of=today, dry_run=True)
+            names = dict(program.tiers.values_list("key", "name"))
+            found = [
+                (
+                    c.partner_id,
+                    c.partner_ref,
+                    c.partner_name,
+                    names.get(c.from_tier, c.from_tier),
+                    names.get(c.to_tier, c.to_tier),
+                    ChangeReason(c.reason).label,
+                )
+                for c in summary.changes
+            ]
+            cache.set(key, found, WOULD_MOVE_CACHE_SECONDS)
+        moves += [WouldMove(*row) for row in found]
+    if manager is not None:
+        mine = set(Partner.objects.filter(account_manager=manager).values_list("pk", flat=True))
+        moves = [move for move in moves if move.partner_id in mine]
+    return moves

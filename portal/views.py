@@ -1,6 +1,7 @@
 """Pages that bring every app together: a person's home in a program, and a partner's page."""
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import pluralize
@@ -13,7 +14,7 @@ from incentives.selectors import tiers_worth
 from partnerhub.tenancy.access import object_or_404
 from partnerhub.tenancy.models import Role
 from partners.selectors import partner_counts_by_status, partner_for_member
-from portal.selectors import program_health
+from portal.selectors import program_health, would_move
 from tiers.selectors import notices_of, notices_unread, partner_standing
 from tiers.services import notices_mark_read
 from training.selectors import partner_certifications
@@ -92,3 +93,14 @@ def notices_read_all(request):
     marked = notices_mark_read(user=request.user)
     messages.success(request, f"{marked} notice{pluralize(marked)} marked read.")
     return redirect("notice_list", tenant_slug=request.tenant.slug)
+
+
+def would_move_panel(request):
+    """The staff home's "next run" panel, loaded after the page (a dry run can take seconds)."""
+    if not request.membership.works_with_partners:
+        raise PermissionDenied
+    manager = request.membership if request.membership.role == Role.MANAGER else None
+    moves = would_move(today=request.tenant.local_today(), manager=manager)
+    return render(
+        request, "portal/partials/would_move.html", {"moves": moves[:50], "total": len(moves)}
+    )

@@ -104,3 +104,27 @@ def test_the_home_says_what_keeping_the_tier_needs(acme):
     page = acme.client_for(acme.manager).get("/o/acme/").content.decode()
     assert "Your partners at risk" in page
     assert "<td>EUR 42,000 more revenue in the last 12 months</td>" in page
+
+
+def test_the_home_says_who_the_next_run_would_move_and_moves_nobody(acme, globex):
+    from tiers.services import placements_recalculate
+
+    from ..tiers.conftest import set_values, tiers_now
+
+    load(acme)
+    load(globex)
+    for world in (acme, globex):
+        with scope(tenant=world.tenant):
+            placements_recalculate(program=Program.objects.get(), as_of=D(2026, 11, 22))
+    set_values(acme, "P-002", "revenue", {"2026-10": "130000"})  # now qualifies for Silver
+    before = tiers_now(acme)
+    client = acme.client_for(acme.manager)
+    home = client.get("/o/acme/").content.decode()
+    assert 'hx-get="/o/acme/home/next-run/"' in home
+    panel = client.get("/o/acme/home/next-run/").content.decode()
+    assert "Acme P-002" in panel and "<td>Silver</td><td>Promotion</td>" in panel
+    assert "Acme P-001" not in panel
+    assert tiers_now(acme) == before, "a dry run writes nothing"
+    assert acme.client_for(acme.partner_user).get("/o/acme/home/next-run/").status_code == 403
+    other = globex.client_for(globex.manager).get("/o/globex/home/next-run/").content.decode()
+    assert "Nobody would move" in other, "Globex's data did not change"
