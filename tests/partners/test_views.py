@@ -211,3 +211,24 @@ def test_the_export_is_exactly_the_filtered_list(acme, globex):
     assert refs == ["P-001", "P-002", "P-003"]
     page = client.get("/o/acme/partners/", {"at_risk": "on", "page": "1"}).content.decode()
     assert 'href="?at_risk=on&amp;format=csv"' in page
+
+
+def test_the_excel_export_has_the_same_rows_as_the_csv(acme):
+    import io
+
+    import openpyxl
+
+    _placed(acme)
+    client = acme.client_for(acme.manager)
+    csv_rows = (
+        b"".join(
+            client.get("/o/acme/partners/", {"sort": "tier", "format": "csv"}).streaming_content
+        )
+        .decode()
+        .splitlines()
+    )
+    response = client.get("/o/acme/partners/", {"sort": "tier", "format": "xlsx"})
+    assert response["Content-Disposition"].endswith('.xlsx"')
+    sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
+    rows = [",".join(cell or "" for cell in row) for row in sheet.iter_rows(values_only=True)]
+    assert rows == csv_rows
