@@ -392,6 +392,35 @@ def fund_claim_send_back(
     return current
 
 
+def fund_request_take_step(
+    *,
+    fund_request: FundRequest,
+    membership: Membership,
+    step: Step,
+    amount: Decimal | None = None,
+    note: str = "",
+) -> FundRequest:
+    """One decision or withdrawal by its name, as the pages and the API take them; `note` is
+    the reason where the step needs one. A claim is filed with its proof (fund_claim_file)."""
+    if step in (Step.APPROVE, Step.APPROVE_CLAIM) and amount is None:
+        raise FundsRefused("Give the amount approved.")
+    if step == Step.APPROVE and amount is not None:
+        return fund_request_approve(
+            fund_request=fund_request, membership=membership, amount=amount, note=note
+        )
+    if step == Step.REJECT:
+        return fund_request_reject(fund_request=fund_request, membership=membership, reason=note)
+    if step == Step.WITHDRAW:
+        return fund_request_withdraw(fund_request=fund_request, membership=membership)
+    if step == Step.APPROVE_CLAIM and amount is not None:
+        return fund_claim_approve(
+            fund_request=fund_request, membership=membership, amount=amount, note=note
+        )
+    if step == Step.SEND_BACK_CLAIM:
+        return fund_claim_send_back(fund_request=fund_request, membership=membership, reason=note)
+    raise StepRefused("A claim is filed with its proof of performance.")
+
+
 @contextmanager
 def _step(fund_request: FundRequest, step: Step, membership: Membership):
     """One step on a request: lock the partner's funds, re-read the request, check the person

@@ -116,26 +116,22 @@ def fund_request_step(request, request_pk: int, step: str):
         step = Step(step)
     except ValueError:
         raise Http404("No such step.") from None
+    if step == Step.FILE_CLAIM:
+        raise Http404("Claims are filed with their proof.")
     form = STEP_FORMS[step](request.POST) if step in STEP_FORMS else None
     if form is not None and not form.is_valid():
         for field, errors in form.errors.items():
             messages.error(request, f"{form.fields[field].label}: {' '.join(errors)}")
         return redirect(_detail_url(request, fund_request.pk))
     data = form.cleaned_data if form is not None else {}
-    who = {"fund_request": fund_request, "membership": request.membership}
     try:
-        if step == Step.APPROVE:
-            services.fund_request_approve(**who, amount=data["amount"], note=data["note"])
-        elif step == Step.REJECT:
-            services.fund_request_reject(**who, reason=data["reason"])
-        elif step == Step.WITHDRAW:
-            services.fund_request_withdraw(**who)
-        elif step == Step.APPROVE_CLAIM:
-            services.fund_claim_approve(**who, amount=data["amount"], note=data["note"])
-        elif step == Step.SEND_BACK_CLAIM:
-            services.fund_claim_send_back(**who, reason=data["reason"])
-        else:
-            raise Http404("Claims are filed with their proof.")
+        services.fund_request_take_step(
+            fund_request=fund_request,
+            membership=request.membership,
+            step=step,
+            amount=data.get("amount"),
+            note=data.get("note") or data.get("reason", ""),
+        )
     except StepRefused as refused:
         messages.error(request, str(refused))
     else:

@@ -115,21 +115,19 @@ class FundRequestDecision(APIView):
                 code="permission_denied",
             )
         step = Step(decision["decision"])
-        who = {"fund_request": fund_request, "membership": membership}
-        amount, note = decision.get("amount"), decision["note"]
+        amount = decision.get("amount")
         if step in (Step.APPROVE, Step.APPROVE_CLAIM) and amount is None:
             raise Problem(
                 "amount: required to approve.", [{"path": "amount", "detail": "required"}]
             )
         try:
-            if step == Step.APPROVE:
-                fund_services.fund_request_approve(**who, amount=amount, note=note)
-            elif step == Step.REJECT:
-                fund_services.fund_request_reject(**who, reason=note)
-            elif step == Step.APPROVE_CLAIM:
-                fund_services.fund_claim_approve(**who, amount=amount, note=note)
-            else:
-                fund_services.fund_claim_send_back(**who, reason=note)
+            fund_services.fund_request_take_step(
+                fund_request=fund_request,
+                membership=membership,
+                step=step,
+                amount=amount,
+                note=decision["note"],
+            )
         except StepRefused as refused:
             raise Problem(str(refused), status_code=409, code="conflict") from None
         return Response(FundRequestSerializer(_fund_requests().get(pk=request_id)).data)
