@@ -2,6 +2,7 @@
 as a file import is (the same service), all or nothing."""
 
 import datetime
+from dataclasses import asdict
 
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import generics, serializers
@@ -13,10 +14,9 @@ from metrics.services import metric_values_upsert
 from partnerhub.api.errors import Problem
 from partnerhub.api.idempotency import idempotent
 from partnerhub.api.pagination import ByIdCursor
-from partnerhub.api.rows import items_of, refusal, rows_of
+from partnerhub.api.rows import bulk_import
 from partnerhub.api.schema import PROBLEM_RESPONSES
 from partnerhub.api.views import FilteredList
-from partnerhub.csvfiles import FileRejected, ProblemReport
 
 from .serializers import (
     MAX_VALUES_PER_CALL,
@@ -132,27 +132,21 @@ def _month(text: str, field: str) -> datetime.date:
 
 
 def _post_values(request) -> Response:
-    values = items_of(request.data, name="values", limit=MAX_VALUES_PER_CALL)
-    report = ProblemReport()
-    rows = rows_of(values, fields=VALUE_FIELDS, report=report, numbers=("value",))
-    try:  # shape problems join the import's own: every problem, one answer
-        result = metric_values_upsert(
+    result = bulk_import(
+        request.data,
+        name="values",
+        fields=VALUE_FIELDS,
+        limit=MAX_VALUES_PER_CALL,
+        numbers=("value",),
+        run=lambda rows, report, place: metric_values_upsert(
             tenant=request.tenant,
             records=((line, [row[field] for field in VALUE_FIELDS]) for line, row in rows),
             report=report,
-            line_count=len(values),
-            place=lambda line: f"at values[{line - 1}]",
-        )
-    except FileRejected as rejected:
-        raise refusal(rejected.report, name="values", fields=VALUE_FIELDS) from None
-    return Response(
-        {
-            "rows": result.rows,
-            "inserted": result.inserted,
-            "updated": result.updated,
-            "unchanged": result.unchanged,
-        }
+            line_count=len(rows),
+            place=place,
+        ),
     )
+    return Response(asdict(result))
 
 
 class ImportSerializer(serializers.Serializer):

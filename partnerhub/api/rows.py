@@ -1,9 +1,10 @@
 """Bulk bodies: `{"<name>": [ {...}, ... ]}` checked for shape, each item turned into a row for
 the import service that files use too, and every problem named by its index."""
 
+from collections.abc import Callable
 from decimal import Decimal
 
-from partnerhub.csvfiles import ProblemReport
+from partnerhub.csvfiles import FileRejected, ProblemReport
 
 from .errors import Problem
 from .serializers import unknown_field
@@ -96,3 +97,25 @@ def _field_of(message: str, fields: tuple[str, ...]) -> str | None:
     if " has not ended" in message and "period" in fields:
         return "period"
     return None
+
+
+def bulk_import(
+    data,
+    *,
+    name: str,
+    fields: tuple[str, ...],
+    limit: int,
+    run: Callable,
+    numbers: tuple[str, ...] = (),
+):
+    """A bulk body through a file import's own service: `run(rows, report, place)` gets the
+    well-shaped rows, the report holding the shape problems (so every problem comes in one
+    answer), and how to name an item in a message. Its FileRejected becomes a Problem that
+    names each item by its index."""
+    items = items_of(data, name=name, limit=limit)
+    report = ProblemReport()
+    rows = rows_of(items, fields=fields, report=report, numbers=numbers)
+    try:
+        return run(rows, report, lambda line: f"at {name}[{line - 1}]")
+    except FileRejected as rejected:
+        raise refusal(rejected.report, name=name, fields=fields) from None

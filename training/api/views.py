@@ -1,15 +1,16 @@
 """Certification awards over the API: the LMS feed, checked and written exactly as
 import_certifications reads its file, all or nothing."""
 
+from dataclasses import asdict
+
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from partnerhub.api.idempotency import idempotent
-from partnerhub.api.rows import items_of, refusal, rows_of
+from partnerhub.api.rows import bulk_import
 from partnerhub.api.schema import PROBLEM_RESPONSES
-from partnerhub.csvfiles import FileRejected, ProblemReport
 from training.services import CERTIFICATION_CSV_COLUMNS, certification_awards_import
 
 MAX_AWARDS_PER_CALL = 50_000
@@ -46,23 +47,13 @@ class CertificationAwards(APIView):
 
 
 def _post_awards(request) -> Response:
-    items = items_of(request.data, name="awards", limit=MAX_AWARDS_PER_CALL)
-    report = ProblemReport()
-    rows = rows_of(items, fields=CERTIFICATION_CSV_COLUMNS, report=report)
-    try:
-        result = certification_awards_import(
-            tenant=request.tenant,
-            rows=rows,
-            report=report,
-            place=lambda line: f"at awards[{line - 1}]",
-        )
-    except FileRejected as rejected:
-        raise refusal(rejected.report, name="awards", fields=CERTIFICATION_CSV_COLUMNS) from None
-    return Response(
-        {
-            "rows": result.rows,
-            "created": result.created,
-            "updated": result.updated,
-            "unchanged": result.unchanged,
-        }
+    result = bulk_import(
+        request.data,
+        name="awards",
+        fields=CERTIFICATION_CSV_COLUMNS,
+        limit=MAX_AWARDS_PER_CALL,
+        run=lambda rows, report, place: certification_awards_import(
+            tenant=request.tenant, rows=rows, report=report, place=place
+        ),
     )
+    return Response(asdict(result))
