@@ -38,16 +38,17 @@ def rebate_statement_view(request, partner_pk: int):
     return render(request, "incentives/statement.html", {"partner": partner, "rows": rows})
 
 
-def _quarter_from(request) -> Quarter:
+def _quarter_from(request, data) -> Quarter:
+    """The quarter `data` (GET or POST) names, or the one that ended last."""
     try:
-        return Quarter.parse(request.GET.get("quarter", ""))
+        return Quarter.parse(data.get("quarter", ""))
     except ValueError:
         return Quarter.of(request.tenant.local_today()).previous()
 
 
 @staff_only
 def rebate_summary(request):
-    quarter = _quarter_from(request)
+    quarter = _quarter_from(request, request.GET)
     if request.GET.get("format") == "csv":
         return _statement_csv(request, quarter)
     context = {
@@ -93,7 +94,7 @@ def rebate_accrue(request):
     if not request.membership.is_admin:
         messages.error(request, "Only admins accrue rebates.")
     else:
-        quarter = _quarter_from_post(request)
+        quarter = _quarter_from(request, request.POST)
         try:
             services.accrual_queue(tenant=request.tenant, quarter=quarter, started_by=request.user)
         except QueueUnavailable as unavailable:
@@ -102,10 +103,3 @@ def rebate_accrue(request):
             messages.success(request, f"Accrual of {quarter} started.")
     summary = reverse("rebate_summary", kwargs={"tenant_slug": request.tenant.slug})
     return redirect(f"{summary}?quarter={request.POST.get('quarter', '')}")
-
-
-def _quarter_from_post(request) -> Quarter:
-    try:
-        return Quarter.parse(request.POST.get("quarter", ""))
-    except ValueError:
-        return Quarter.of(request.tenant.local_today()).previous()
