@@ -291,36 +291,47 @@ def _with_courses(lines: dict[str, list]) -> dict[str, list]:
 
 
 def _progress_toward(placement: Placement, tiers: list[Tier], currency: str) -> dict[str, list]:
-    """{tier key: its condition lines}, read from the explanation against the rules of the
-    criteria version that evaluation used (its names and rules looked up once for all)."""
+    """{tier key: its condition lines} for one placement (see explained_lines)."""
+    lines = explained_lines([(placement, tier) for tier in tiers], currency=currency)
+    return {tier.key: lines.get((placement.pk, tier.key), []) for tier in tiers}
+
+
+def explained_lines(
+    pairs: list[tuple[Placement, Tier]], *, currency: str
+) -> dict[tuple[int, str], list]:
+    """{(placement id, tier key): the tier's condition lines}, read from each placement's
+    explanation against the rules of the criteria version its evaluation used (the tier's
+    current rule where that version is gone). Three queries for any number of pairs."""
     from training.models import Certification
 
     from .progress import MetricInfo, condition_lines
 
-    explained = placement.explanation.get("tiers", {})
-    if not any(tier.key in explained for tier in tiers):
-        return {tier.key: [] for tier in tiers}
-    version = CriteriaVersion.objects.filter(
-        program=placement.program, number=placement.explanation.get("version")
-    ).first()
-    snapshot_tiers = {t["key"]: t for t in version.snapshot["tiers"]} if version else {}
+    wanted = [(p, t) for p, t in pairs if t.key in (p.explanation or {}).get("tiers", {})]
+    if not wanted:
+        return {}
+    versions: dict[tuple, dict] = {
+        (program_id, number): {t["key"]: t for t in snapshot["tiers"]}
+        for program_id, number, snapshot in CriteriaVersion.objects.filter(
+            program_id__in={p.program_id for p, _ in wanted},
+            number__in={p.explanation.get("version") for p, _ in wanted},
+        ).values_list("program_id", "number", "snapshot")
+    }
     metrics = {
         key: MetricInfo(name, unit)
         for key, name, unit in Metric.objects.values_list("key", "name", "unit")
     }
     certifications = dict(Certification.objects.values_list("key", "name"))
-    return {
-        tier.key: condition_lines(
-            snapshot_tiers.get(tier.key, {}).get("rule", tier.rule),
-            explained[tier.key][1],
+    found = {}
+    for placement, tier in wanted:
+        snapshot = versions.get((placement.program_id, placement.explanation.get("version")), {})
+        found[(placement.pk, tier.key)] = condition_lines(
+            snapshot.get(tier.key, {}).get("rule", tier.rule),
+            placement.explanation["tiers"][tier.key][1],
             metrics=metrics,
             certifications=certifications,
             currency=currency,
         )
-        if tier.key in explained
-        else []
-        for tier in tiers
-    }
+    return found
 
 
 def notices_unread(*, user, limit: int = 5) -> list:
@@ -343,43 +354,14 @@ def notices_of(*, user):
 
 
 def keep_gaps(placements: list[Placement], *, currency: str) -> dict[int, list[str]]:
-    """{placement id: what keeping its tier needs, in words} for at-risk placements, read from
-    each evaluation's explanation against its criteria version. Three queries for any number."""
-    from training.models import Certification
-
-    from .progress import MetricInfo, condition_lines
-
-    wanted = [p for p in placements if p.at_risk_since and p.tier_id and p.explanation]
-    if not wanted:
-        return {}
-    versions: dict[tuple, dict] = {
-        (program_id, number): snapshot
-        for program_id, number, snapshot in CriteriaVersion.objects.filter(
-            program_id__in={p.program_id for p in wanted},
-            number__in={p.explanation.get("version") for p in wanted},
-        ).values_list("program_id", "number", "snapshot")
+    """{placement id: what keeping its tier needs, in words} for at-risk placements (see
+    explained_lines: three queries for any number)."""
+    pairs = [
+        (p, p.tier) for p in placements if p.at_risk_since and p.tier is not None and p.explanation
+    ]
+    lines = explained_lines(pairs, currency=currency)
+    return {
+        p.pk: [line.missing for line in lines[(p.pk, tier.key)] if not line.held and line.missing]
+        for p, tier in pairs
+        if (p.pk, tier.key) in lines
     }
-    metrics = {
-        key: MetricInfo(name, unit)
-        for key, name, unit in Metric.objects.values_list("key", "name", "unit")
-    }
-    certifications = dict(Certification.objects.values_list("key", "name"))
-    gaps = {}
-    for placement in wanted:
-        if placement.tier is None:
-            continue
-        tier_key = placement.tier.key
-        explained = placement.explanation.get("tiers", {}).get(tier_key)
-        snapshot = versions.get((placement.program_id, placement.explanation.get("version")))
-        rules = {t["key"]: t.get("rule") for t in snapshot["tiers"]} if snapshot else {}
-        if explained is None or tier_key not in rules:
-            continue
-        lines = condition_lines(
-            rules[tier_key],
-            explained[1],
-            metrics=metrics,
-            certifications=certifications,
-            currency=currency,
-        )
-        gaps[placement.pk] = [line.missing for line in lines if not line.held and line.missing]
-    return gaps
