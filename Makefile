@@ -52,3 +52,4 @@ bench: install
 	cd bench && ../$(BIN)/python memory.py
 	cd bench && ../$(BIN)/python accrue.py
 	cd bench && ../$(BIN)/python api_metrics.py
+	cd bench && ../$(BIN)/python partner_list.py

@@ -3,7 +3,7 @@
 from collections.abc import Iterable, Iterator
 
 from partnerhub.csvfiles import formula_safe
-from tiers.programs import decimal_text
+from tiers.engine import decimal_text
 
 from .selectors import DiscountRow, StatementRow
 

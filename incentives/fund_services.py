@@ -24,7 +24,7 @@ from partnerhub.tenancy.models import Membership, Role, Tenant
 from partnerhub.webhooks.models import EventType
 from partnerhub.webhooks.services import event_emit
 from partners.models import Partner
-from tiers.models import Notice
+from tiers.notices import Recipient, notices_send
 
 from .fund_flow import STEP_SIDE, Part, Side, Step, StepRefused, draw, next_status, remainder
 from .fund_selectors import expired_leftovers, request_parts, usable_parts
@@ -529,9 +529,7 @@ def _claim_decided(claim, outcome, membership, note, amount=None) -> None:
 def _tell(
     fund_request: FundRequest, side: Side, text: str, entries: list[FundEntry], by=None
 ) -> None:
-    """An in-app notice for the other side, and an e-mail sent once the step has committed."""
-    from .tasks import mail_notices
-
+    """An in-app notice for the other side, and an e-mail once the step has committed."""
     if side == Side.PARTNER:
         recipients = Membership.objects.filter(
             role=Role.PARTNER, partner_id=fund_request.partner_id
@@ -546,16 +544,13 @@ def _tell(
         "fund_request_detail",
         kwargs={"tenant_slug": fund_request.tenant.slug, "request_pk": fund_request.pk},
     )
-    event = f"fund-request:{fund_request.pk}:{entries[0].pk if entries else 'step'}"
-    notices = Notice.objects.bulk_create(
-        Notice(tenant_id=fund_request.tenant_id, user_id=user_id, event=event, text=text, link=link)
-        for user_id in recipients.values_list("user_id", flat=True).distinct()
+    notices_send(
+        tenant_id=fund_request.tenant_id,
+        event=f"fund-request:{fund_request.pk}:{entries[0].pk if entries else 'step'}",
+        text=text,
+        link=link,
+        recipients=[
+            Recipient(user_id)
+            for user_id in recipients.values_list("user_id", flat=True).distinct()
+        ],
     )
-    ids = [notice.pk for notice in notices]
-    if ids:
-        # The step stands even when the queue cannot take the e-mail right then; the notice is
-        # in the app.
-        transaction.on_commit(
-            lambda: mail_notices.delay(tenant_id=fund_request.tenant_id, notice_ids=ids),
-            robust=True,
-        )

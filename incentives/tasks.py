@@ -1,5 +1,3 @@
-from django.conf import settings
-from django.core.mail import send_mail
 from django.utils import timezone
 
 from partnerhub.celery import app
@@ -47,20 +45,3 @@ def run_rebate_accrual(self, *, tenant: Tenant, accrual_id: int) -> str:
         return accrual.status
     self.wait_while_alive(RebateAccrual, accrual_id)
     return accrual_run(accrual=accrual).status
-
-
-SUBJECT_CHARS = 70  # the text after "<program>: ", so a subject reads whole in an inbox
-
-
-@app.task(base=TenantTask)
-def mail_notices(*, tenant: Tenant, notice_ids: list[int]) -> int:
-    """E-mail in-app notices to the people they are for."""
-    from tiers.models import Notice
-
-    notices = Notice.objects.filter(pk__in=notice_ids).select_related("user")
-    for notice in notices:
-        text = notice.text
-        subject = text if len(text) <= SUBJECT_CHARS else text[: SUBJECT_CHARS - 1].rstrip() + "…"
-        body = f"{text}\n\n{settings.PUBLIC_BASE_URL}{notice.link}" if notice.link else text
-        send_mail(f"{tenant.name}: {subject}", body, None, [notice.user.email])
-    return len(notices)

@@ -140,3 +140,25 @@ class MetricImport(TenantOwnedModel, TrackedJob):
     def can_retry(self) -> bool:
         """A failed upload is kept, so it can run again; a refused one needs a new file."""
         return self.status == ImportStatus.FAILED and bool(self.stored_file)
+
+
+class ClosedMonth(TenantOwnedModel):
+    """A month whose data is complete, for every metric: closing a month closes every month
+    before it too (data arrives in order), so a program that requires closed months runs once
+    the latest month its rules read is closed."""
+
+    month = models.DateField(help_text="The month's 1st.")
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    closed_at = models.DateTimeField(auto_now_add=True)
+    source = models.CharField(max_length=16, help_text="command, api or page")
+
+    class Meta:
+        ordering = ["-month"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "month"], name="closed_month_once")
+        ]
+
+    def __str__(self):
+        return f"{self.month:%Y-%m} closed"

@@ -8,7 +8,7 @@ from partnerhub.csvfiles import formula_safe
 from partners.models import Partner
 
 from .files import METRIC_COLUMNS
-from .models import Metric, MetricImport, MetricRollup, MetricValue
+from .models import ClosedMonth, Metric, MetricImport, MetricRollup, MetricValue
 
 
 @dataclass(frozen=True)
@@ -150,4 +150,31 @@ def partner_scorecard(
     return [
         MetricSeries(metric, window, [found.get((metric.pk, month)) for month in window])
         for metric in metrics
+    ]
+
+
+@dataclass(frozen=True)
+class MonthState:
+    month: datetime.date
+    closed: ClosedMonth | None  # its own close; None and `covered`: a later month's close
+    covered: bool  # complete: closed itself, or a later month is
+
+    @property
+    def label(self) -> str:
+        return f"{self.month:%Y-%m}"
+
+
+def recent_months(*, today: datetime.date, count: int = 6) -> list[MonthState]:
+    """The last `count` months that have ended, newest first, and whether each is complete."""
+    index = today.year * 12 + today.month - 1
+    months = [
+        datetime.date((index - n) // 12, (index - n) % 12 + 1, 1) for n in range(1, count + 1)
+    ]
+    closes = {
+        c.month: c for c in ClosedMonth.objects.filter(month__in=months).select_related("closed_by")
+    }
+    latest = ClosedMonth.objects.order_by("-month").values_list("month", flat=True).first()
+    return [
+        MonthState(month, closes.get(month), latest is not None and month <= latest)
+        for month in months
     ]

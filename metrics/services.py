@@ -7,6 +7,7 @@ changed values and one INSERT of the new ones write everything. Any problem roll
 """
 
 import csv
+import datetime
 import io
 import re
 import uuid
@@ -23,11 +24,12 @@ from partnerhub.csvfiles import FileRejected, ProblemReport, formula_unescaped, 
 from partnerhub.jobs import job_run
 from partnerhub.queue import enqueue_on_commit
 from partnerhub.tenancy.models import Tenant
+from partnerhub.tenancy.services import audit_record
 from partnerhub.webhooks.models import EventType
 from partnerhub.webhooks.services import event_emit
 
 from .files import METRIC_COLUMNS, open_table
-from .models import ImportStatus, Metric, MetricImport
+from .models import ClosedMonth, ImportStatus, Metric, MetricImport
 
 PERIOD = re.compile(r"[12]\d{3}-(?:0[1-9]|1[0-2])")
 VALUE = re.compile(r"[+-]?(?:\d{1,14}(?:\.\d{0,4})?|\.\d{1,4})")
@@ -542,3 +544,43 @@ def metric_update(*, metric: Metric, **fields) -> Metric:
     metric.full_clean()
     metric.save()
     return metric
+
+
+class MonthNotClosable(ValueError):
+    """The month cannot be closed: not a month, or not over yet."""
+
+
+def month_parse(text: str) -> datetime.date:
+    """“2026-10” as its 1st, or MonthNotClosable naming the shape expected."""
+    if not isinstance(text, str) or not PERIOD.fullmatch(text.strip()):
+        raise MonthNotClosable(f"“{text}” is not a month written YYYY-MM (for example 2026-10).")
+    return datetime.date.fromisoformat(text.strip() + "-01")
+
+
+def month_closable(*, tenant: Tenant, month: datetime.date) -> None:
+    today = tenant.local_today()
+    if (month.year, month.month) >= (today.year, today.month):
+        raise MonthNotClosable(
+            f"{month:%Y-%m} has not ended yet ({today:%Y-%m-%d} in {tenant.name}); "
+            "only a past month can be complete."
+        )
+
+
+@transaction.atomic
+def month_close(*, tenant: Tenant, month: datetime.date, by=None, source: str) -> ClosedMonth:
+    """Mark `month` complete (and with it every month before); closing it again keeps the
+    first close. Refused for a month that has not ended in the tenant's time zone."""
+    month_closable(tenant=tenant, month=month)
+    closed, created = ClosedMonth.objects.get_or_create(
+        tenant=tenant, month=month, defaults={"closed_by": by, "source": source}
+    )
+    if created:
+        audit_record(
+            tenant_id=tenant.pk,
+            actor=by,
+            action="month.closed",
+            subject=f"{month:%Y-%m} closed ({source})",
+            month=f"{month:%Y-%m}",
+            source=source,
+        )
+    return closed

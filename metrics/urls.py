@@ -5,6 +5,7 @@ from . import views
 urlpatterns = [
     path("metrics/", views.metric_index, name="metric_list"),
     path("metrics/new/", views.metric_create, name="metric_create"),
+    path("metrics/months/close/", views.month_close, name="month_close"),
     path("metrics/<int:metric_pk>/edit/", views.metric_edit, name="metric_edit"),
     path("metrics/imports/", views.metric_import_index, name="metric_import_list"),
     path(

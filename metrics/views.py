@@ -23,6 +23,7 @@ from .selectors import (
     metric_list,
     metric_values_for_export,
     partner_scorecard,
+    recent_months,
 )
 from .tasks import progress_key
 from .uploads import RefuseOversizedUpload
@@ -30,7 +31,22 @@ from .uploads import RefuseOversizedUpload
 
 @staff_only
 def metric_index(request):
-    return render(request, "metrics/metric_list.html", {"metrics": metric_list()})
+    months = recent_months(today=request.tenant.local_today())
+    return render(request, "metrics/metric_list.html", {"metrics": metric_list(), "months": months})
+
+
+@admin_only
+@require_http_methods(["POST"])
+def month_close(request):
+    """Mark a month's data complete (the button per month on the metrics page)."""
+    try:
+        month = services.month_parse(request.POST.get("month", ""))
+        services.month_close(tenant=request.tenant, month=month, by=request.user, source="page")
+    except services.MonthNotClosable as refused:
+        messages.error(request, str(refused))
+    else:
+        messages.success(request, f"{month:%Y-%m} is closed: its data is complete.")
+    return redirect(reverse("metric_list", kwargs={"tenant_slug": request.tenant.slug}) + "#months")
 
 
 @admin_only

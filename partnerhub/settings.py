@@ -152,6 +152,7 @@ METRIC_IMPORT_MAX_UNPACKED_BYTES = env.int("METRIC_IMPORT_MAX_UNPACKED_BYTES", d
 # Proof of performance attached to a market development funds claim: per file, and files.
 MDF_PROOF_MAX_BYTES = env.int("MDF_PROOF_MAX_BYTES", default=10_000_000)
 MDF_PROOF_MAX_FILES = env.int("MDF_PROOF_MAX_FILES", default=10)
+LESSON_IMAGE_MAX_BYTES = env.int("LESSON_IMAGE_MAX_BYTES", default=5_000_000)
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 
 INVITATION_VALID_DAYS = env.int("INVITATION_VALID_DAYS", default=7)
@@ -258,6 +259,8 @@ CONTENT_SECURITY_POLICY = {
         "script-src": ["'self'"],
         "style-src": ["'self'", "'unsafe-inline'"],
         "img-src": ["'self'", "data:"],
+        # Lesson videos: players from YouTube (no-cookie) and Vimeo only.
+        "frame-src": ["https://www.youtube-nocookie.com", "https://player.vimeo.com"],
         "object-src": ["'none'"],
         "base-uri": ["'self'"],
         "form-action": ["'self'"],

@@ -87,3 +87,43 @@ class PartnerForm(forms.ModelForm):
         if others.exists():
             raise forms.ValidationError(f"Another partner already has the reference “{ref}”.")
         return ref
+
+
+UNASSIGN = "none"
+
+
+class PartnerBulkForm(forms.Form):
+    """An action on chosen partners: those ticked on the page, or all the filters match."""
+
+    action = forms.ChoiceField(choices=[("assign", "Assign"), ("export", "Export")])
+    scope = forms.ChoiceField(
+        choices=[("selected", "Ticked"), ("matching", "All matching")], initial="selected"
+    )
+    partner = forms.ModelMultipleChoiceField(queryset=None, required=False)
+    account_manager = forms.ChoiceField(required=False, label="Account manager")
+    query = forms.CharField(required=False, max_length=2000)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["partner"].queryset = Partner.objects.all()
+        self.managers = {str(m.pk): m for m in partner_managers()}
+        self.fields["account_manager"].choices = [
+            ("", "Choose a manager…"),
+            *((pk, m.user.display_name) for pk, m in self.managers.items()),
+            (UNASSIGN, "No account manager"),
+        ]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("scope") == "selected" and not data.get("partner") and "partner" in data:
+            self.add_error(
+                "partner", "Tick at least one partner, or choose all that match the filters."
+            )
+        if data.get("action") == "assign" and not data.get("account_manager"):
+            self.add_error("account_manager", "Choose the manager to assign, or no manager.")
+        return data
+
+    def manager(self):
+        """The membership to assign, or None to leave the partners without one."""
+        chosen = self.cleaned_data["account_manager"]
+        return None if chosen == UNASSIGN else self.managers[chosen]

@@ -42,7 +42,15 @@ class Partner(TenantOwnedModel):
         constraints = [
             models.UniqueConstraint(fields=["tenant", "ref"], name="partner_ref_unique_per_tenant"),
         ]
-        indexes = [models.Index(fields=["tenant", "name"])]
+        # One per sort the partner list offers, ending with the unique ref: a keyset page
+        # is then an index range scan, however deep.
+        indexes = [
+            models.Index(fields=["tenant", "name", "ref"], name="partner_by_name"),
+            models.Index(fields=["tenant", "type", "ref"], name="partner_by_type"),
+            models.Index(fields=["tenant", "region", "ref"], name="partner_by_region"),
+            models.Index(fields=["tenant", "status", "ref"], name="partner_by_status"),
+            models.Index(fields=["tenant", "joined_on", "ref"], name="partner_by_joined"),
+        ]
 
     def __str__(self):
         return f"{self.name} ({self.ref})"

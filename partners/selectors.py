@@ -1,27 +1,30 @@
 from dataclasses import dataclass
 
-from django.db.models import Count, F, Q, QuerySet
-from django.db.models.functions import Lower
+from django.db.models import Count, IntegerField, Q, QuerySet, Value
+from django.db.models.functions import Coalesce, Lower
 from django.http import Http404
 
+from partnerhub.keyset import Sort
 from partnerhub.tenancy.models import Membership, Role
 
 from .models import Partner
 
-PARTNER_SORTS = {
-    "ref": ("ref",),
-    "-ref": ("-ref",),
-    "name": ("name", "ref"),
-    "-name": ("-name", "ref"),
-    "type": ("type", "ref"),
-    "region": ("region", "ref"),
-    "status": ("status", "ref"),
-    "joined": ("joined_on", "ref"),
-    "-joined": ("-joined_on", "ref"),
-    # highest tier first; partners with no tier last, whichever way
-    "tier": (F("placement__tier__rank").desc(nulls_last=True), "ref"),
-    "-tier": (F("placement__tier__rank").asc(nulls_last=True), "ref"),
+# Each sort ends with the reference, unique in a tenant, so keyset pages never skip or repeat.
+PARTNER_SORTS: dict[str, Sort] = {
+    "ref": (("ref", False),),
+    "-ref": (("ref", True),),
+    "name": (("name", False), ("ref", False)),
+    "-name": (("name", True), ("ref", False)),
+    "type": (("type", False), ("ref", False)),
+    "region": (("region", False), ("ref", False)),
+    "status": (("status", False), ("ref", False)),
+    "joined": (("joined_on", False), ("ref", False)),
+    "-joined": (("joined_on", True), ("ref", False)),
+    "tier": (("tier_order", True), ("ref", False)),
+    "-tier": (("tier_order", False), ("ref", False)),
 }
+# Partners with no tier come last, whichever way the tiers are sorted.
+_NO_TIER_LAST = {"tier": -1, "-tier": 1_000_000}
 
 
 @dataclass(frozen=True)
@@ -61,7 +64,22 @@ def partner_list(*, filters: PartnerFilters) -> QuerySet[Partner]:
         partners = partners.filter(placement__tier_id=filters.tier)
     if filters.at_risk:
         partners = partners.filter(placement__at_risk_since__isnull=False)
-    return partners.order_by(*PARTNER_SORTS.get(filters.sort, PARTNER_SORTS["ref"]))
+    if filters.sort in _NO_TIER_LAST:
+        partners = partners.annotate(
+            # IntegerField: a rank is positive, and Django refuses -1 for a positive field.
+            tier_order=Coalesce(
+                "placement__tier__rank",
+                Value(_NO_TIER_LAST[filters.sort]),
+                output_field=IntegerField(),
+            )
+        )
+    return partners.order_by(
+        *(f"-{name}" if descending else name for name, descending in partner_sort(filters))
+    )
+
+
+def partner_sort(filters: PartnerFilters) -> Sort:
+    return PARTNER_SORTS.get(filters.sort, PARTNER_SORTS["ref"])
 
 
 def partner_types() -> list[str]:

@@ -57,6 +57,14 @@ def partner_update(*, partner: Partner, **fields) -> Partner:
     return partner
 
 
+@transaction.atomic
+def partners_assign_manager(*, tenant: Tenant, partners, account_manager) -> int:
+    """Give every partner of `partners` this account manager (None: none); how many."""
+    _check_account_manager(tenant=tenant, account_manager=account_manager)
+    chosen = Partner.objects.filter(pk__in=partners.order_by().values("pk"))
+    return chosen.update(account_manager=account_manager, updated_at=timezone.now())
+
+
 @dataclass(frozen=True)
 class PartnerImportResult:
     created: int

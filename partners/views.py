@@ -4,16 +4,25 @@ import io
 import openpyxl
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
-from django.http import HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods
+from django.template.defaultfilters import pluralize
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
 
+from partnerhub.keyset import KeysetCursorError, keyset_page
 from partnerhub.tenancy.access import staff_only
 
 from . import services
-from .forms import PartnerFilterForm, PartnerForm
-from .selectors import partner_csv_rows, partner_for_member, partner_list
+from .forms import PartnerBulkForm, PartnerFilterForm, PartnerForm
+from .selectors import (
+    PartnerFilters,
+    partner_csv_rows,
+    partner_for_member,
+    partner_list,
+    partner_managers,
+    partner_sort,
+)
 
 PAGE_SIZE = 25
 
@@ -27,9 +36,22 @@ def partner_index(request):
         return _partners_csv(request, partner_list(filters=filters))
     if request.GET.get("format") == "xlsx":
         return _partners_xlsx(request, partner_list(filters=filters))
-    page = Paginator(partner_list(filters=filters), PAGE_SIZE).get_page(request.GET.get("page"))
+    partners = partner_list(filters=filters)
+    cursor_problem = None
+    try:
+        page = keyset_page(
+            partners,
+            partner_sort(filters),
+            size=PAGE_SIZE,
+            after=request.GET.get("after", ""),
+            before=request.GET.get("before", ""),
+        )
+    except KeysetCursorError as error:
+        cursor_problem = f"{str(error).capitalize()}; here is the first page."
+        page = keyset_page(partners, partner_sort(filters), size=PAGE_SIZE)
     export = request.GET.copy()
-    export.pop("page", None)
+    for name in ("after", "before"):
+        export.pop(name, None)
     export["format"] = "csv"
     export_xlsx = export.copy()
     export_xlsx["format"] = "xlsx"
@@ -37,6 +59,8 @@ def partner_index(request):
         "export_xlsx_query": export_xlsx.urlencode(),
         "filter_form": filter_form,
         "page": page,
+        "cursor_problem": cursor_problem,
+        "managers": partner_managers(),
         "sort": filters.sort,
         "export_query": export.urlencode(),
         "today": request.tenant.local_today(),
@@ -44,6 +68,42 @@ def partner_index(request):
     if request.htmx:
         return render(request, "partners/partials/partner_results.html", context)
     return render(request, "partners/partner_list.html", context)
+
+
+@staff_only
+@require_POST
+def partner_bulk(request):
+    """Assign an account manager to, or export, the ticked partners or all the filters match;
+    all or nothing."""
+    form = PartnerBulkForm(request.POST)
+    back = reverse("partner_list", kwargs={"tenant_slug": request.tenant.slug})
+    query = QueryDict(request.POST.get("query", "")[:2000])
+    back = f"{back}?{query.urlencode()}" if query else back
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect(back)
+    filter_form = PartnerFilterForm(query or None)
+    filter_form.is_valid()
+    filters = filter_form.filters()
+    chosen = partner_list(filters=filters)
+    if form.cleaned_data["scope"] == "selected":
+        ticked = [partner.pk for partner in form.cleaned_data["partner"]]
+        chosen = partner_list(filters=PartnerFilters(sort=filters.sort)).filter(pk__in=ticked)
+    if form.cleaned_data["action"] == "export":
+        return _partners_csv(request, chosen)
+    manager = form.manager()
+    count = services.partners_assign_manager(
+        tenant=request.tenant, partners=chosen, account_manager=manager
+    )
+    partners = f"{count} partner{pluralize(count)}"
+    if manager is None:
+        has = "has" if count == 1 else "have"
+        messages.success(request, f"{partners} now {has} no account manager.")
+    else:
+        messages.success(request, f"{partners} now managed by {manager.user.display_name}.")
+    return redirect(back)
 
 
 class _Echo:

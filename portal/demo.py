@@ -279,11 +279,66 @@ DEMO_PROGRAM = {
             "key": "gold",
             "name": "Gold",
             "rank": 2,
+            # Satisfied customers and a certified seller, or enough points to make up for one
+            # of them: deals this fiscal year, growth, satisfaction, certified people.
             "rule": {
                 "all": [
                     {"metric": "revenue", "agg": "sum", "window": 12, "op": ">=", "value": 600000},
-                    {"metric": "csat", "agg": "avg", "window": 6, "op": ">=", "value": "4.0"},
-                    {"certification": "sales-pro", "min": 1},
+                    {
+                        "any": [
+                            {
+                                "all": [
+                                    {
+                                        "metric": "csat",
+                                        "agg": "avg",
+                                        "window": 6,
+                                        "op": ">=",
+                                        "value": "4.0",
+                                    },
+                                    {"certification": "sales-pro", "min": 1},
+                                ]
+                            },
+                            {
+                                "points": [
+                                    {
+                                        "metric": "deals",
+                                        "agg": "sum",
+                                        "window": "fytd",
+                                        "per": 5,
+                                        "add": 10,
+                                        "max": 40,
+                                    },
+                                    {
+                                        "metric": "revenue",
+                                        "agg": "growth",
+                                        "window": 6,
+                                        "per": 10,
+                                        "add": 10,
+                                        "max": 30,
+                                    },
+                                    {
+                                        "when": {
+                                            "metric": "csat",
+                                            "agg": "avg",
+                                            "window": 6,
+                                            "op": ">=",
+                                            "value": "4.5",
+                                        },
+                                        "add": 20,
+                                    },
+                                    {
+                                        "when": {
+                                            "certification": ["sales-pro", "architect"],
+                                            "min": 1,
+                                        },
+                                        "add": 20,
+                                    },
+                                ],
+                                "op": ">=",
+                                "value": 60,
+                            },
+                        ]
+                    },
                 ]
             },
             "rebates": [{"metric": "revenue", "rate": "3", "cap": "15000"}],

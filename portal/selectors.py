@@ -13,7 +13,7 @@ from incentives.models import EntryKind, FundRequest, FundRequestStatus, RebateE
 from incentives.quarters import Quarter
 from metrics.models import MetricImport
 from tiers.models import ChangeReason, Placement, PlacementChange, RecalculationRun, Tier
-from tiers.selectors import keep_gaps
+from tiers.selectors import demotions_waiting, keep_gaps
 from training.models import CertificationAward
 from training.selectors import held_on
 
@@ -126,6 +126,7 @@ class Health:
     claims_waiting: int
     rebates_quarter: Quarter
     rebates_accrued: Decimal
+    demotions_waiting: int
     # (placement at risk, days of grace left, what keeping the tier needs), soonest first
     at_risk: list[tuple[Placement, int | None, list[str]]]
 
@@ -170,6 +171,7 @@ def program_health(*, today: datetime.date, currency: str, manager=None) -> Heal
         claims_waiting=waiting["claims"],
         rebates_quarter=quarter,
         rebates_accrued=accrued or Decimal("0.00"),
+        demotions_waiting=demotions_waiting().count(),
         at_risk=at_risk_list,
     )
 

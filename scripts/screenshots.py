@@ -22,7 +22,7 @@ OUT = ROOT / "docs" / "screenshots"
 PASSWORD = "partnerhub-demo"  # noqa: S105 - the demo's published password
 
 SHOTS = [
-    # (file, who, path, viewport width)
+    # (file, who, path, viewport width[, (a button to press first, what it shows)])
     ("partner-home.png", "p-0008@partners.acme.example", "/o/acme/", 1280),
     (
         "partner-funds.png",
@@ -35,6 +35,13 @@ SHOTS = [
     ("manager-funds-queue.png", "manager@acme.example", "/o/acme/funds/", 1280),
     ("manager-partners.png", "manager@acme.example", "/o/acme/partners/?sort=tier", 1280),
     ("admin-tiers.png", "admin@acme.example", "/o/acme/tiers/", 1280),
+    (
+        "admin-rule-builder.png",
+        "admin@acme.example",
+        "/o/acme/tiers/programs/{program}/tiers/{tier}/criteria/",
+        1280,
+        ("Preview on today's data", "#what-if section"),
+    ),
     ("admin-integrations.png", "admin@acme.example", "/o/acme/integrations/", 1280),
     ("api-docs.png", None, "/api/v1/docs/", 1280),
 ]
@@ -74,8 +81,8 @@ def main() -> None:
             browser = playwright.chromium.launch(
                 executable_path="/usr/bin/chromium", args=["--headless", "--no-sandbox"]
             )
-            partner = _partner_pk(env, "P-0008")
-            for name, who, path, width in SHOTS:
+            ids = _ids(env)
+            for name, who, path, width, *press in SHOTS:
                 page = browser.new_page(viewport={"width": width, "height": 900})
                 if who:
                     page.goto(base + "/accounts/login/")
@@ -83,9 +90,12 @@ def main() -> None:
                     page.get_by_label("Password").fill(PASSWORD)
                     page.get_by_role("button", name="Sign In").click()
                     page.wait_for_load_state()
-                page.goto(base + path.format(partner=partner))
+                page.goto(base + path.format(**ids))
                 page.wait_for_load_state("networkidle")
-                page.screenshot(path=str(OUT / name), full_page=width < 600)
+                for button, shown in press:
+                    page.get_by_role("button", name=button).click()
+                    page.locator(shown).wait_for()
+                page.screenshot(path=str(OUT / name), full_page=width < 600 or bool(press))
                 page.close()
                 print(f"docs/screenshots/{name}")
             browser.close()
@@ -94,11 +104,15 @@ def main() -> None:
         server.wait(10)
 
 
-def _partner_pk(env, ref: str) -> int:
+def _ids(env) -> dict[str, int]:
+    """The demo's ids the paths need: Acme's P-0008, and its program's highest tier."""
     code = (
         "from django_scopes import scopes_disabled\n"
         "from partners.models import Partner\n"
-        f"with scopes_disabled(): print(Partner.objects.get(tenant__slug='acme', ref='{ref}').pk)"
+        "with scopes_disabled():\n"
+        "    partner = Partner.objects.get(tenant__slug='acme', ref='P-0008')\n"
+        "    tier = partner.program.tiers.order_by('-rank').first()\n"
+        "    print(partner.pk, partner.program_id, tier.pk)"
     )
     found = subprocess.run(  # noqa: S603 - our own manage.py
         [sys.executable, str(ROOT / "manage.py"), "shell", "-c", code],
@@ -107,7 +121,8 @@ def _partner_pk(env, ref: str) -> int:
         capture_output=True,
         text=True,
     )
-    return int(found.stdout.strip().splitlines()[-1])
+    partner, program, tier = map(int, found.stdout.strip().splitlines()[-1].split())
+    return {"partner": partner, "program": program, "tier": tier}
 
 
 if __name__ == "__main__":

@@ -23,8 +23,9 @@ def test_malformed_ids_are_not_found(acme, path):
     [
         {"manager": "99999999999999999999"},
         {"manager": "-1"},
-        {"page": "-3"},
-        {"page": "x"},
+        {"after": "-3"},
+        {"before": "x"},
+        {"after": "WyJcdTAwMDAiLDEsMiwzXQ"},
         {"q": "\x00"},
         {"q": "x" * 5000},
         {"sort": "'; drop table partners_partner; --"},

@@ -10,11 +10,30 @@ from partnerhub.tenancy.models import TenantOwnedModel
 from partners.models import partner_type_validator
 
 
+class DemotionPolicy(models.TextChoices):
+    ANY = "any", "Any day"
+    QUARTERLY = "quarterly", "First day of each fiscal quarter"
+    YEARLY = "yearly", "First day of the fiscal year"
+    ANNIVERSARY = "anniversary", "Each partner's anniversary of joining"
+
+
 class Program(TenantOwnedModel):
     key = models.CharField(max_length=64, validators=[partner_type_validator])
     name = models.CharField(max_length=200)
     grace_days = models.PositiveIntegerField(
         default=0, help_text="How long a partner keeps its tier after it stops qualifying."
+    )
+    demotions = models.CharField(
+        max_length=16,
+        choices=DemotionPolicy,
+        default=DemotionPolicy.ANY,
+        help_text="When a due demotion may take effect; until then the partner stays, at risk.",
+    )
+    demotion_approval = models.BooleanField(
+        default=False, help_text="A due demotion waits in the managers' queue for a decision."
+    )
+    require_closed_months = models.BooleanField(
+        default=False, help_text="The nightly run waits while a month its rules read is open."
     )
     active = models.BooleanField(default=True)
     version = models.PositiveIntegerField(default=0, help_text="The current criteria version.")
@@ -163,6 +182,14 @@ class PlacementChange(TenantOwnedModel):
     takes_effect_on = models.DateField(
         null=True, blank=True, help_text="For at-risk: the grace end."
     )
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Who decided it: an approved demotion, an override. Empty for the run's own.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     # Set once, when the run that wrote this entry is undone; the undo itself is a new entry.
     undone_at = models.DateTimeField(null=True, blank=True)
@@ -241,6 +268,9 @@ class Notice(TenantOwnedModel):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     event = models.CharField(max_length=200)
     text = models.TextField()
+    subject = models.CharField(
+        max_length=120, blank=True, help_text="The e-mail's subject; empty: the text, cut short."
+    )
     link = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     read_at = models.DateTimeField(null=True, blank=True)
@@ -249,4 +279,42 @@ class Notice(TenantOwnedModel):
         ordering = ["-created_at"]
         constraints = [
             models.UniqueConstraint(fields=["tenant", "user", "event"], name="notice_once")
+        ]
+
+
+class PendingStatus(models.TextChoices):
+    PENDING = "pending", "Waiting for a decision"
+    APPROVED = "approved", "Approved"
+    HELD = "held", "Held"
+    WITHDRAWN = "withdrawn", "Withdrawn: the partner qualifies again"
+
+
+class PendingDemotion(TenantOwnedModel):
+    """A due demotion of a program that wants a manager's approval: it takes effect only once
+    approved (dated that day), or becomes an override when held."""
+
+    partner = models.ForeignKey("partners.Partner", on_delete=models.CASCADE, related_name="+")
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="+")
+    from_tier = models.ForeignKey(Tier, on_delete=models.PROTECT, related_name="+")
+    to_tier = models.ForeignKey(Tier, on_delete=models.PROTECT, null=True, related_name="+")
+    reason = models.CharField(max_length=16, choices=ChangeReason)
+    due_on = models.DateField(help_text="The evaluation that first found it due.")
+    seen_on = models.DateField(help_text="The latest evaluation that found it due.")
+    status = models.CharField(max_length=16, choices=PendingStatus, default=PendingStatus.PENDING)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_on = models.DateField(null=True, blank=True)
+    hold_until = models.DateField(null=True, blank=True)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["due_on", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["partner", "program"],
+                condition=models.Q(status="pending"),
+                name="pending_demotion_once",
+            )
         ]

@@ -17,10 +17,29 @@ from decimal import Decimal
 
 from metrics.models import MetricUnit
 
-from .engine import RuleError, closest, parse_rule, unknown_field
+from .engine import (
+    DEMOTION_POLICIES,
+    GROWTH,
+    RuleError,
+    certification_keys,
+    closest,
+    parse_rule,
+    unknown_field,
+    window_length,
+)
 from .models import BenefitKind
 
-PROGRAM_FIELDS = {"key", "name", "grace_days", "metrics", "certifications", "tiers"}
+PROGRAM_FIELDS = {
+    "key",
+    "name",
+    "grace_days",
+    "demotions",
+    "demotion_approval",
+    "require_closed_months",
+    "metrics",
+    "certifications",
+    "tiers",
+}
 TIER_FIELDS = {"key", "name", "rank", "colour", "rule", "benefits", "rebates", "mdf"}
 REBATE_FIELDS = {"metric", "rate", "cap"}
 MDF_FIELDS = {"quarterly"}
@@ -57,6 +76,16 @@ def program_file_check(data, keys: TenantKeys) -> list[str]:
     grace = data.get("grace_days", 0)
     if isinstance(grace, bool) or not isinstance(grace, int) or grace < 0:
         raise ProgramFileError("“grace_days” must be a whole number ≥ 0.")
+    demotions = data.get("demotions", "any")
+    if demotions not in DEMOTION_POLICIES:
+        guess = closest(str(demotions), DEMOTION_POLICIES)
+        hint = f" (did you mean “{guess}”?)" if guess else ""
+        raise ProgramFileError(
+            f"demotions: must be one of {', '.join(DEMOTION_POLICIES)} (got {demotions!r}){hint}"
+        )
+    for flag in ("demotion_approval", "require_closed_months"):
+        if not isinstance(data.get(flag, False), bool):
+            raise ProgramFileError(f"{flag}: must be true or false (got {data[flag]!r})")
     metrics = set(keys.metrics) | _listed(data, "metrics", METRIC_FIELDS)
     certifications = set(keys.certifications) | _listed(
         data, "certifications", CERTIFICATION_FIELDS
@@ -138,12 +167,9 @@ def _tier_check(tier, n, key_at, rank_of, metrics, certifications) -> None:
     for path, condition in _conditions(tier.get("rule"), "rule"):
         if "metric" in condition and condition["metric"] not in metrics:
             raise _fail(where, f"{path}.metric", _unknown("metric", condition["metric"], metrics))
-        if "certification" in condition and condition["certification"] not in certifications:
-            raise _fail(
-                where,
-                f"{path}.certification",
-                _unknown("certification", condition["certification"], certifications),
-            )
+        for at, key in _certifications_named(condition, path):
+            if key not in certifications:
+                raise _fail(where, at, _unknown("certification", key, certifications))
     _incentives_check(tier, where, metrics)
     benefits = tier.get("benefits") or []
     if not isinstance(benefits, list):
@@ -233,7 +259,8 @@ def _unknown(kind: str, key: str, known: set[str]) -> str:
 
 
 def _conditions(rule, path: str) -> Iterator[tuple[str, dict]]:
-    """(path, condition) for every metric and certification condition of a parsed-valid rule."""
+    """(path, condition) for every condition of a parsed-valid rule, and for every part of a
+    points condition that reads a metric (inside a "when", its rule's conditions)."""
     if not isinstance(rule, dict):
         return
     for group in ("all", "any"):
@@ -241,7 +268,24 @@ def _conditions(rule, path: str) -> Iterator[tuple[str, dict]]:
             for n, part in enumerate(rule[group]):
                 yield from _conditions(part, f"{path}.{group}[{n}]")
             return
+    if "points" in rule:
+        for n, part in enumerate(rule["points"]):
+            if "when" in part:
+                yield from _conditions(part["when"], f"{path}.points[{n}].when")
+            else:
+                yield f"{path}.points[{n}]", part
+        return
     yield path, rule
+
+
+def _certifications_named(condition: dict, path: str) -> Iterator[tuple[str, str]]:
+    """(path, key) of each certification a condition names: one, or each of a family."""
+    named = condition.get("certification")
+    if isinstance(named, list):
+        for n, key in enumerate(named):
+            yield f"{path}.certification[{n}]", key
+    elif named is not None:
+        yield f"{path}.certification", named
 
 
 def _groups(rule, path: str) -> Iterator[tuple[str, str, list]]:
@@ -281,9 +325,17 @@ def _window_warnings(tier: dict, keys: TenantKeys) -> list[str]:
             found.append(f"tier {tier['key']}: {path}: {condition['metric']} has no values yet")
             continue
         held = this_month - (first.year * 12 + first.month - 1)
-        if condition["window"] > held:
+        window = condition["window"]
+        if condition.get("agg") == GROWTH:
+            reads, needed = f"{window} months and the {window} before", 2 * window
+        elif isinstance(window, str):
+            needed = window_length(window)
+            reads = f"{window} (up to {needed} months)"
+        else:
+            reads, needed = f"{window} months", window
+        if needed > held:
             found.append(
-                f"tier {tier['key']}: {path}.window: {condition['window']} months, but "
+                f"tier {tier['key']}: {path}.window: {reads}, but "
                 f"{condition['metric']} has values only since {first:%Y-%m} "
                 f"({held} complete month{'s' if held != 1 else ''})"
             )
@@ -301,15 +353,17 @@ def _must_hold(rule) -> dict[tuple, Decimal]:  # key: ("metric", …) or ("certi
             key = ("metric", part["metric"], part["agg"], part["window"], part["op"])
             required[key] = Decimal(str(part["value"]))
         elif "certification" in part:
-            required[("certification", part["certification"])] = Decimal(part["min"])
+            keys = certification_keys(part["certification"])
+            required[("certification", keys)] = Decimal(part["min"])
     return required
 
 
 def _describe(key: tuple, value: Decimal) -> str:
     if key[0] == "certification":
-        return f"{value} people certified {key[1]}"
+        return f"{value} people certified {' or '.join(key[1])}"
     _, metric, agg, window, op = key
-    return f"{agg} of {metric} over {window} months {op} {value}"
+    months = f"{window} months" if isinstance(window, int) else window
+    return f"{agg} of {metric} over {months} {op} {value}"
 
 
 def _easier_higher_tier_warnings(tiers: list[dict]) -> list[str]:

@@ -14,12 +14,19 @@ from django.db.models import Min
 from django.db.models.deletion import ProtectedError
 
 from metrics.models import Metric, MetricValue
+from partnerhub.tenancy.services import audit_record
 from training.models import Certification
 
-from .engine import parse_rule, rule_to_json
+from .engine import certification_keys, decimal_text, parse_rule, rule_to_json
 from .models import Benefit, CriteriaVersion, Placement, Program, Tier
 from .program_file import ProgramFileError, TenantKeys, program_file_check
 
+# A program's governance, in its file only when not the default (older files stay as they were).
+GOVERNANCE_DEFAULTS = {
+    "demotions": "any",
+    "demotion_approval": False,
+    "require_closed_months": False,
+}
 TIER_COLOURS = ("#6b7280", "#7b8ca3", "#b8860b", "#3f5a7a", "#6d3fa0")  # by rank, when not given
 
 
@@ -30,6 +37,11 @@ def program_export(program: Program) -> dict:
         "key": program.key,
         "name": program.name,
         "grace_days": program.grace_days,
+        **{
+            name: getattr(program, name)
+            for name, default in GOVERNANCE_DEFAULTS.items()
+            if getattr(program, name) != default
+        },
         "metrics": [
             {"key": m.key, "name": m.name, "unit": m.unit}
             for m in Metric.objects.filter(key__in=metric_keys).order_by("key")
@@ -81,22 +93,16 @@ def _rebates_stored(items) -> list[dict]:
     return stored
 
 
-def decimal_text(value: Decimal) -> str:
-    """The shortest exact text of a decimal: 3.50 → "3.5", 20000.00 → "20000"."""
-    text = format(value, "f")
-    return text.rstrip("0").rstrip(".") if "." in text else text
-
-
 def _referenced_keys(tiers) -> tuple[set[str], set[str]]:
-    from .engine import CertificationCondition, MetricCondition, conditions_of
+    from .engine import CertificationCondition, MetricCondition, conditions_read
 
     metrics, certifications = set(), set()
     for tier in tiers:
-        for condition in conditions_of(parse_rule(tier.rule)):
+        for condition in conditions_read(parse_rule(tier.rule)):
             if isinstance(condition, MetricCondition):
                 metrics.add(condition.metric)
             elif isinstance(condition, CertificationCondition):
-                certifications.add(condition.certification)
+                certifications.update(certification_keys(condition.certification))
     return metrics, certifications
 
 
@@ -133,7 +139,9 @@ def program_load(*, tenant, data: dict, by=None) -> tuple[Program, bool, list[st
     )
     before = program_export(program) if program.version else None
     program.name, program.grace_days = data["name"], data.get("grace_days", 0)
-    program.save(update_fields=["name", "grace_days"])
+    for name, default in GOVERNANCE_DEFAULTS.items():
+        setattr(program, name, data.get(name, default))
+    program.save(update_fields=["name", "grace_days", *GOVERNANCE_DEFAULTS])
     wanted = {tier["key"] for tier in data["tiers"]}
     for tier in program.tiers.exclude(key__in=wanted):
         if Placement.objects.filter(tier=tier).exists():
@@ -204,12 +212,19 @@ def criteria_version_save(*, program: Program, before: dict | None, by=None) -> 
 def _placement_rules(snapshot: dict) -> str:
     """What placement depends on: the grace period and each tier's key, rank and rule."""
     tiers = [{key: tier[key] for key in ("key", "rank", "rule")} for tier in snapshot["tiers"]]
-    return json.dumps({"grace_days": snapshot["grace_days"], "tiers": tiers}, sort_keys=True)
+    return json.dumps(
+        {"grace_days": snapshot["grace_days"], "tiers": tiers, **_governance(snapshot)},
+        sort_keys=True,
+    )
 
 
 def _criteria(snapshot: dict) -> str:
     wanted = {key: snapshot[key] for key in ("name", "grace_days", "tiers")}
-    return json.dumps(wanted, sort_keys=True)
+    return json.dumps(wanted | _governance(snapshot), sort_keys=True)
+
+
+def _governance(snapshot: dict) -> dict:
+    return {name: snapshot.get(name, default) for name, default in GOVERNANCE_DEFAULTS.items()}
 
 
 def describe_changes(before: dict | None, after: dict) -> list[str]:
@@ -219,6 +234,12 @@ def describe_changes(before: dict | None, after: dict) -> list[str]:
     lines = []
     if before["grace_days"] != after["grace_days"]:
         lines.append(f"Grace period: {before['grace_days']} → {after['grace_days']} days.")
+    for name, old_value in _governance(before).items():
+        new_value = _governance(after)[name]
+        if old_value != new_value:
+            words = {True: "on", False: "off"}
+            shown = [words.get(v, v) if isinstance(v, bool) else v for v in (old_value, new_value)]
+            lines.append(f"{name.replace('_', ' ').capitalize()}: {shown[0]} → {shown[1]}.")
     old = {t["key"]: t for t in before["tiers"]}
     new = {t["key"]: t for t in after["tiers"]}
     for key in sorted(new.keys() - old.keys()):
@@ -284,9 +305,30 @@ def describe_rule(rule) -> str:
             else "never"
         )
     if "certification" in rule:
-        return f"{rule['min']}+ people certified {rule['certification']}"
-    months = rule["window"]
-    return f"{rule['agg']} of {rule['metric']} over {months} months {rule['op']} {rule['value']}"
+        named = " or ".join(certification_keys(rule["certification"]))
+        return f"{rule['min']}+ people certified {named}"
+    if "partner" in rule:
+        return f"partner {rule['partner']} in {', '.join(rule['in'])}"
+    if "points" in rule:
+        parts = "; ".join(_describe_points_part(part) for part in rule["points"])
+        return f"points ({parts}) {rule['op']} {rule['value']}"
+    text = f"{rule['agg']} of {rule['metric']} over {_months(rule['window'])}"
+    text += f" {rule['op']} {rule['value']}"
+    if "min_months" in rule:
+        text += f" (with values in at least {rule['min_months']} months)"
+    return text
+
+
+def _months(window) -> str:
+    return f"{window} months" if isinstance(window, int) else window
+
+
+def _describe_points_part(part: dict) -> str:
+    if "when" in part:
+        return f"{part['add']} when {describe_rule(part['when'])}"
+    text = f"{part['add']} per {part['per']} of {part['agg']} of {part['metric']}"
+    text += f" over {_months(part['window'])}"
+    return text + (f" up to {part['max']}" if part.get("max") is not None else "")
 
 
 def rule_change_check(*, tier: Tier, rule) -> list[str]:
@@ -307,6 +349,35 @@ def tier_rule_save(*, tier: Tier, rule, by) -> bool:
     before = program_export(program)
     tier.rule = rule_to_json(parse_rule(rule))
     tier.save(update_fields=["rule"])
+    return criteria_version_save(program=program, before=before, by=by)
+
+
+@transaction.atomic
+def program_governance_save(
+    *,
+    program: Program,
+    by,
+    demotions: str,
+    demotion_approval: bool,
+    require_closed_months: bool,
+    fiscal_year_start: int,
+) -> bool:
+    """Save how the program governs demotions and data (a real change makes a new criteria
+    version) and the tenant's fiscal year start (audited: it moves every fiscal window)."""
+    before = program_export(program)
+    program.demotions, program.demotion_approval = demotions, demotion_approval
+    program.require_closed_months = require_closed_months
+    program.save(update_fields=list(GOVERNANCE_DEFAULTS))
+    tenant = program.tenant
+    if tenant.fiscal_year_start != fiscal_year_start:
+        audit_record(
+            tenant_id=tenant.pk,
+            actor=by,
+            action="tenant.fiscal_year_start",
+            subject=f"Fiscal year start: month {tenant.fiscal_year_start} → {fiscal_year_start}",
+        )
+        tenant.fiscal_year_start = fiscal_year_start
+        tenant.save(update_fields=["fiscal_year_start"])
     return criteria_version_save(program=program, before=before, by=by)
 
 

@@ -1,27 +1,56 @@
 import datetime
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Count, Q
+from django.db.models import Count, Max, Q
 
-from metrics.models import Metric, MetricValue
+from metrics.models import ClosedMonth, Metric, MetricValue
 from partners.models import Partner
-from training.selectors import certified_people_count
+from training.models import Certification, Course, CourseStatus
+from training.selectors import certified_people_count, certified_people_count_any
 
 from .engine import (
+    GROWTH,
     CertificationCondition,
     MetricCondition,
+    PartnerCondition,
     PartnerFacts,
     TierRule,
+    Window,
     WindowStats,
-    conditions_of,
+    before_span,
+    certification_keys,
+    conditions_read,
     parse_rule,
-    window_months,
+    window_span,
 )
-from .models import CriteriaVersion, Placement, PlacementChange, Program, Tier
+from .models import (
+    CriteriaVersion,
+    Notice,
+    PendingDemotion,
+    PendingStatus,
+    Placement,
+    PlacementChange,
+    Program,
+    Tier,
+)
+from .progress import MetricInfo, condition_lines
+from .rule_builder import Choices
+
+
+def rule_builder_choices(*, currency: str) -> Choices:
+    """What the criteria builder offers: the tenant's metrics and certifications."""
+    return Choices(
+        metrics={
+            key: (name, unit)
+            for key, name, unit in Metric.objects.values_list("key", "name", "unit")
+        },
+        certifications=dict(Certification.objects.values_list("key", "name")),
+        currency=currency,
+    )
 
 
 def program_tier_rules(program: Program) -> tuple[list[Tier], list[TierRule]]:
@@ -32,117 +61,161 @@ def program_tier_rules(program: Program) -> tuple[list[Tier], list[TierRule]]:
 def program_facts(
     *, program: Program, rules: Iterable[TierRule], on: datetime.date
 ) -> dict[int, PartnerFacts]:
-    """Every fact the rules read, for every partner of the program, in two queries.
+    """Every fact the rules read, for every partner of the program: one query for the metrics,
+    one for the certifications, one per certification family, one for the partners' own
+    attributes when a rule reads them (and the program's tenant, for its fiscal year start, when
+    a rule reads a fiscal window and the caller has not loaded it).
 
     {partner id: PartnerFacts}; partners with no value and no certification are absent and
     read as empty facts.
     """
-    conditions = [c for tier in rules for c in conditions_of(tier.rule)]
-    windows = {(c.metric, c.window) for c in conditions if isinstance(c, MetricCondition)}
-    aggregates: dict[tuple[str, int], set[str]] = defaultdict(set)
-    for c in conditions:
-        if isinstance(c, MetricCondition):
-            aggregates[(c.metric, c.window)].add(c.agg)
-    cert_keys = {c.certification for c in conditions if isinstance(c, CertificationCondition)}
+    conditions = [c for tier in rules for c in conditions_read(tier.rule)]
+    metric_conditions = [c for c in conditions if isinstance(c, MetricCondition)]
+    spans = _metric_spans(program, metric_conditions, on)
+    named = {c.certification for c in conditions if isinstance(c, CertificationCondition)}
+    cert_keys = {key for key in named if isinstance(key, str)}
+    families = {key for key in named if isinstance(key, tuple)}
     metrics: dict[int, dict] = defaultdict(dict)
-    if windows:
-        for partner_id, key, months, stats in _window_stats(program, windows, on, aggregates):
-            metrics[partner_id][(key, months)] = stats
+    before: dict[int, dict] = defaultdict(dict)
+    for partner_id, span, stats in _span_stats(program, spans):
+        if span.before:
+            before[partner_id][(span.metric, span.window)] = stats
+        else:
+            metrics[partner_id][(span.metric, span.window)] = stats
     certified: dict[int, dict] = defaultdict(dict)
+    partner_ids = Partner.objects.filter(program=program).values("pk")
     if cert_keys:
-        partner_ids = Partner.objects.filter(program=program).values("pk")
         for (partner_id, key), people in certified_people_count(
             on=on, partner_ids=partner_ids, certification_keys=cert_keys
         ).items():
             certified[partner_id][key] = people
+    for family in families:
+        for partner_id, people in certified_people_count_any(
+            on=on, partner_ids=partner_ids, certification_keys=family
+        ).items():
+            certified[partner_id][family] = people
+    attributes: dict[int, dict[str, str]] = {}
+    if any(isinstance(c, PartnerCondition) for c in conditions):
+        attributes = {
+            pk: {"type": type_, "region": region}
+            for pk, type_, region in Partner.objects.filter(program=program).values_list(
+                "pk", "type", "region"
+            )
+        }
     return {
         partner_id: PartnerFacts(
-            metrics=metrics.get(partner_id, {}), certified=certified.get(partner_id, {})
+            metrics=metrics.get(partner_id, {}),
+            certified=certified.get(partner_id, {}),
+            attributes=attributes.get(partner_id, {}),
+            before=before.get(partner_id, {}),
         )
-        for partner_id in set(metrics) | set(certified)
+        for partner_id in set(metrics) | set(certified) | set(attributes) | set(before)
     }
 
 
-def _window_stats(program, windows, on, aggregates=None):
+@dataclass(frozen=True)
+class MetricSpan:
+    """The months one (metric, window) reads on the day, and the aggregates its rules read;
+    `before`: the as many months before the window, which growth compares with."""
+
+    metric: str
+    window: Window
+    first: datetime.date
+    last: datetime.date
+    aggregates: frozenset[str]
+    before: bool = False
+
+
+def _metric_spans(program, conditions: list[MetricCondition], on) -> list[MetricSpan]:
+    aggregates: dict[tuple[str, Window], set[str]] = defaultdict(set)
+    for c in conditions:
+        aggregates[(c.metric, c.window)].add(c.agg)
+    fiscal = any(isinstance(window, str) for _, window in aggregates)
+    fiscal_start = program.tenant.fiscal_year_start if fiscal else 1
+    spans = []
+    for (metric, window), aggs in sorted(aggregates.items(), key=str):
+        first, last = window_span(window, on, fiscal_start)
+        spans.append(MetricSpan(metric, window, first, last, frozenset(aggs)))
+        if GROWTH in aggs and isinstance(window, int):
+            first, last = before_span(window, on)
+            spans.append(MetricSpan(metric, window, first, last, frozenset({"sum"}), True))
+    return spans
+
+
+def _span_stats(program, spans: list[MetricSpan]):
     metric_ids = dict(
-        Metric.objects.filter(key__in={key for key, _ in windows}).values_list("key", "pk")
+        Metric.objects.filter(key__in={span.metric for span in spans}).values_list("key", "pk")
     )
-    wanted = [(key, months) for key, months in sorted(windows) if key in metric_ids]
+    wanted = [span for span in spans if span.metric in metric_ids]
     if not wanted:
         return []
     if connection.vendor == "postgresql":
-        return _window_stats_sql(program, wanted, metric_ids, on, aggregates)
-    return _window_stats_python(program, wanted, metric_ids, on)
+        return _span_stats_sql(program, wanted, metric_ids)
+    return _span_stats_python(program, wanted, metric_ids)
 
 
-def _window_stats_sql(program, wanted, metric_ids, on, aggregates=None):
-    """One pass over the program's values, one row per partner; each (metric, window) gets
-    only the aggregates its conditions read, FILTERed to that metric and those months."""
-    last = window_months(on, 1)[1]
-    aggregates = aggregates or {}
+def _span_stats_sql(program, spans: list[MetricSpan], metric_ids):
+    """One pass over the program's values, one row per partner; each span gets only the
+    aggregates its conditions read, FILTERed to that metric and those months."""
     columns, params, layout = [], [], []
-    for key, months in wanted:
-        needed = aggregates.get((key, months), {"sum", "count", "min", "max", "latest"})
-        start = window_months(on, months)[0]
-        where = "FILTER (WHERE v.metric_id = %s AND v.period >= %s)"
+    for span in spans:
+        where = "FILTER (WHERE v.metric_id = %s AND v.period BETWEEN %s AND %s)"
+        wanted = span.aggregates
         parts = {
             "total": f"SUM(v.value) {where}",
             "count": f"COUNT(*) {where}",
-            "minimum": f"MIN(v.value) {where}" if "min" in needed else None,
-            "maximum": f"MAX(v.value) {where}" if "max" in needed else None,
+            "minimum": f"MIN(v.value) {where}" if "min" in wanted else None,
+            "maximum": f"MAX(v.value) {where}" if "max" in wanted else None,
             "latest": f"(ARRAY_AGG(v.value ORDER BY v.period DESC) {where})[1]"
-            if "latest" in needed
+            if "latest" in wanted
             else None,
         }
         for name, sql in parts.items():
             if sql is not None:
                 columns.append(sql)
-                params += [metric_ids[key], start]
-                layout.append((key, months, name))
+                params += [metric_ids[span.metric], span.first, span.last]
+                layout.append((span, name))
     sql = (
         f"SELECT v.partner_id, {', '.join(columns)} "  # noqa: S608 - constant SQL
         "FROM metrics_metricvalue v JOIN partners_partner p ON p.id = v.partner_id "
         "WHERE p.program_id = %s AND v.metric_id = ANY(%s) AND v.period >= %s AND v.period <= %s "
         "GROUP BY v.partner_id"
     )
-    first = min(window_months(on, months)[0] for _, months in wanted)
-    params += [program.pk, sorted({metric_ids[key] for key, _ in wanted}), first, last]
+    first = min(span.first for span in spans)
+    last = max(span.last for span in spans)
+    params += [program.pk, sorted({metric_ids[span.metric] for span in spans}), first, last]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         for row in cursor.fetchall():
-            found: dict[tuple[str, int], dict] = defaultdict(dict)
-            for (key, months, name), value in zip(layout, row[1:], strict=True):
-                found[(key, months)][name] = value
-            for (key, months), stats in found.items():
+            found: dict[MetricSpan, dict] = defaultdict(dict)
+            for (span, name), value in zip(layout, row[1:], strict=True):
+                found[span][name] = value
+            for span, stats in found.items():
                 if stats["count"]:
-                    yield row[0], key, months, WindowStats(**stats)
+                    yield row[0], span, WindowStats(**stats)
 
 
-def _window_stats_python(program, wanted, metric_ids, on):
+def _span_stats_python(program, spans: list[MetricSpan], metric_ids):
     """The same facts computed in Python from the rows (SQLite has no FILTER on arrays)."""
-    last = window_months(on, 1)[1]
-    first = min(window_months(on, months)[0] for _, months in wanted)
     rows = MetricValue.objects.filter(
         partner__program=program,
-        metric_id__in={metric_ids[key] for key, _ in wanted},
-        period__gte=first,
-        period__lte=last,
+        metric_id__in={metric_ids[span.metric] for span in spans},
+        period__gte=min(span.first for span in spans),
+        period__lte=max(span.last for span in spans),
     ).values_list("partner_id", "metric__key", "period", "value")
     by_series: dict[tuple[int, str], list[tuple[datetime.date, Decimal]]] = defaultdict(list)
     for partner_id, key, period, value in rows:
         by_series[(partner_id, key)].append((period, value))
     for (partner_id, key), series in by_series.items():
         series.sort()
-        for wanted_key, months in wanted:
-            if wanted_key != key:
+        for span in spans:
+            if span.metric != key:
                 continue
-            start = window_months(on, months)[0]
-            values = [value for period, value in series if period >= start]
+            values = [value for period, value in series if span.first <= period <= span.last]
             if values:
                 yield (
                     partner_id,
-                    key,
-                    months,
+                    span,
                     WindowStats(
                         sum(values, Decimal(0)), len(values), min(values), max(values), values[-1]
                     ),
@@ -238,7 +311,7 @@ def partner_standing(*, partner: Partner, currency: str) -> PartnerStanding:
     standing.next_tier = next((t for t in tiers if t.rank > rank), None)
     standing.history = list(
         PlacementChange.objects.filter(partner=partner)
-        .select_related("from_tier", "to_tier")
+        .select_related("from_tier", "to_tier", "by")
         .order_by("-on", "-pk")[:12]
     )
     standing.evaluated_with_older_criteria = CriteriaVersion.objects.filter(
@@ -259,15 +332,12 @@ def partner_standing(*, partner: Partner, currency: str) -> PartnerStanding:
 
 def _with_courses(lines: dict[str, list]) -> dict[str, list]:
     """A missing certification line carries the published courses that earn it (one query)."""
-    from dataclasses import replace
-
-    from training.models import Course, CourseStatus
-
     missing = {
-        line.certification
+        key
         for tier_lines in lines.values()
         for line in tier_lines
         if line.certification and not line.held
+        for key in certification_keys(line.certification)
     }
     if not missing:
         return lines
@@ -281,7 +351,14 @@ def _with_courses(lines: dict[str, list]) -> dict[str, list]:
         courses[key].append((pk, title))
     return {
         tier: [
-            replace(line, courses=tuple(courses.get(line.certification, ())))
+            replace(
+                line,
+                courses=tuple(
+                    dict.fromkeys(
+                        c for key in certification_keys(line.certification) for c in courses[key]
+                    )
+                ),
+            )
             if line.certification and not line.held
             else line
             for line in tier_lines
@@ -302,10 +379,6 @@ def explained_lines(
     """{(placement id, tier key): the tier's condition lines}, read from each placement's
     explanation against the rules of the criteria version its evaluation used (the tier's
     current rule where that version is gone). Three queries for any number of pairs."""
-    from training.models import Certification
-
-    from .progress import MetricInfo, condition_lines
-
     wanted = [(p, t) for p, t in pairs if t.key in (p.explanation or {}).get("tiers", {})]
     if not wanted:
         return {}
@@ -335,21 +408,15 @@ def explained_lines(
 
 
 def notices_unread(*, user, limit: int = 5) -> list:
-    from .models import Notice
-
     return list(Notice.objects.filter(user=user, read_at__isnull=True)[:limit])
 
 
 def notices_unread_count(*, user) -> int:
-    from .models import Notice
-
     return Notice.objects.filter(user=user, read_at__isnull=True).count()
 
 
 def notices_of(*, user):
     """Every notice of `user` in this program, newest first (the inbox pages through them)."""
-    from .models import Notice
-
     return Notice.objects.filter(user=user).order_by("-created_at", "-pk")
 
 
@@ -365,3 +432,71 @@ def keep_gaps(placements: list[Placement], *, currency: str) -> dict[int, list[s
         for p, tier in pairs
         if (p.pk, tier.key) in lines
     }
+
+
+def demotions_waiting():
+    """The managers' queue: due demotions waiting for a decision, longest waiting first."""
+    return (
+        PendingDemotion.objects.filter(status=PendingStatus.PENDING)
+        .select_related("partner", "program", "from_tier", "to_tier")
+        .order_by("due_on", "pk")
+    )
+
+
+def demotions_decided(*, limit: int = 20) -> list[PendingDemotion]:
+    return list(
+        PendingDemotion.objects.exclude(status=PendingStatus.PENDING)
+        .select_related("partner", "from_tier", "to_tier", "decided_by")
+        .order_by("-decided_at", "-pk")[:limit]
+    )
+
+
+@dataclass(frozen=True)
+class OpenData:
+    """A metric the program's rules read whose months are not all closed."""
+
+    metric: str  # its name
+    first: datetime.date  # the first open month read
+    last: datetime.date  # the last one
+    days_late: int  # of the last: days since the month after it began
+
+    def __str__(self) -> str:
+        late = f"{self.days_late} day{'s' if self.days_late != 1 else ''} late"
+        if self.first == self.last:
+            return f"{self.metric.lower()} {self.last:%Y-%m} ({late})"
+        return f"{self.metric.lower()} {self.first:%Y-%m} to {self.last:%Y-%m} (the last {late})"
+
+
+def open_data(program: Program, on: datetime.date) -> list[OpenData]:
+    """What a run of `program` on `on` waits for: per metric, the months its rules read that
+    are not closed yet (a month is closed when it, or a later one, is). Empty when the program
+    does not require closed months, or its rules read only closed ones."""
+    if not program.require_closed_months:
+        return []
+
+    _, rules = program_tier_rules(program)
+    reads = [
+        c for tier in rules for c in conditions_read(tier.rule) if isinstance(c, MetricCondition)
+    ]
+    if not reads:
+        return []
+    closed_through = ClosedMonth.objects.aggregate(last=Max("month"))["last"]
+    spans = _metric_spans(program, reads, on)
+    names = dict(
+        Metric.objects.filter(key__in={s.metric for s in spans}).values_list("key", "name")
+    )
+    found = []
+    for metric in sorted({span.metric for span in spans}):
+        last = max(span.last for span in spans if span.metric == metric)
+        if closed_through is not None and last <= closed_through:
+            continue
+        first = min(span.first for span in spans if span.metric == metric)
+        if closed_through is not None:
+            first = max(first, _next_month(closed_through))
+        late = (on - _next_month(last)).days
+        found.append(OpenData(names.get(metric, metric), first, last, max(late, 0)))
+    return found
+
+
+def _next_month(month: datetime.date) -> datetime.date:
+    return (month.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)

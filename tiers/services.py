@@ -4,7 +4,8 @@ import datetime
 import json
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import partial
 
 from django.db import connection, transaction
 from django.db.models import Max
@@ -12,6 +13,7 @@ from django.utils import timezone
 
 from partnerhub.jobs import job_run
 from partnerhub.queue import enqueue_on_commit
+from partnerhub.tenancy.services import audit_record
 from partnerhub.webhooks.models import EventType
 from partnerhub.webhooks.services import events_emit
 from partners.models import Partner
@@ -22,15 +24,18 @@ from .engine import (
     OVERRIDE,
     PLACED,
     PROMOTION,
+    Move,
     PartnerFacts,
     Standing,
     TierRule,
+    next_review_on,
     parse_rule,
     place,
     qualified_tier,
 )
 from .models import (
     ChangeReason,
+    DemotionPolicy,
     Placement,
     PlacementChange,
     Program,
@@ -70,6 +75,7 @@ class RunSummary:
     newly_at_risk: int = 0
     overridden: int = 0
     unchanged: int = 0
+    awaiting_approval: int = 0  # due demotions left to the managers' queue
     changes: list[PlannedChange] = field(default_factory=list)
     # (tier before, tier after) → partners, for every partner evaluated: the what-if matrix.
     transitions: Counter = field(default_factory=Counter)
@@ -83,6 +89,7 @@ class RunSummary:
         "newly_at_risk",
         "overridden",
         "unchanged",
+        "awaiting_approval",
     )
 
     def as_dict(self) -> dict:
@@ -138,9 +145,7 @@ def placements_recalculate(
         summary = _evaluate_program(program, as_of, write=True, progress=progress)
         program.last_evaluated_on = as_of
         program.save(update_fields=["last_evaluated_on"])
-        _placement_events(program, as_of, summary.changes)
-        if notify:
-            _notify_on_commit(program, as_of, summary.changes)
+        placement_changes_announce(program, as_of, summary.changes, notify=notify)
     return summary
 
 
@@ -167,8 +172,11 @@ def _evaluate_program(program, as_of, *, write, progress, proposed=None) -> RunS
     rule_by_key = {rule.key: rule for rule in rules}
     facts = program_facts(program=program, rules=rules, on=as_of)
     partners = list(
-        Partner.objects.filter(program=program).order_by("ref").values_list("pk", "ref", "name")
+        Partner.objects.filter(program=program)
+        .order_by("ref")
+        .values_list("pk", "ref", "name", "joined_on")
     )
+    reviews = _review_dates(program)
     placements = {
         p.partner_id: p
         for p in Placement.objects.filter(partner__program=program).only(
@@ -192,7 +200,8 @@ def _evaluate_program(program, as_of, *, write, progress, proposed=None) -> RunS
     to_create: list[Placement] = []
     to_update: list[Placement] = []
     history: list[PlacementChange] = []
-    for done, (partner_id, ref, name) in enumerate(partners, start=1):
+    awaiting: dict[int, tuple[Standing, Move]] = {}
+    for done, (partner_id, ref, name, joined_on) in enumerate(partners, start=1):
         placement = placements.get(partner_id)
         if placement is None:
             placement = Placement(tenant_id=program.tenant_id, partner_id=partner_id)
@@ -203,6 +212,7 @@ def _evaluate_program(program, as_of, *, write, progress, proposed=None) -> RunS
         partner_facts = facts.get(partner_id, NO_FACTS)
         qualified, decisions = qualified_tier(rules, partner_facts)
         override = tier_by_id.get(placement.override_tier_id or 0)
+        review = reviews(joined_on)
         move = place(
             current=standing,
             qualified=qualified,
@@ -210,22 +220,59 @@ def _evaluate_program(program, as_of, *, write, progress, proposed=None) -> RunS
             override_until=placement.override_until,
             grace_days=program.grace_days,
             on=as_of,
+            review=review,
         )
+        if program.demotion_approval and move.reason in (DEMOTION, GRACE_EXPIRY):
+            awaiting[partner_id] = (standing, move)  # a manager decides; until then, at risk
+            move = Move(
+                replace(standing, at_risk_since=standing.at_risk_since or as_of),
+                None,
+                became_at_risk=standing.at_risk_since is None,
+            )
         _apply(placement, program, as_of, standing, move, qualified, decisions, tier_by_key)
         summary.evaluated += 1
         summary.transitions[(standing.tier, move.standing.tier)] += 1
         change = _record(
-            summary, history, placement, program, as_of, (ref, name), standing, move, tier_by_key
+            summary,
+            history,
+            placement,
+            program,
+            as_of,
+            (ref, name),
+            standing,
+            move,
+            tier_by_key,
+            review,
         )
         if change is None:
             summary.unchanged += 1
         if progress and done % 5_000 == 0:
             progress(done, len(partners))
 
+    summary.awaiting_approval = len(awaiting)
     if write:
         _write_placements(to_create, to_update)
         _write_history(history)
+        if program.demotion_approval or awaiting:
+            from .governance import pending_demotions_sync  # governance builds on this module
+
+            pending_demotions_sync(program, as_of, awaiting, tier_by_key)
     return summary
+
+
+def _review_dates(program: Program):
+    """joined_on → review(due), the first review date on or after a due demotion (None: any
+    day)."""
+    if program.demotions == DemotionPolicy.ANY:
+        return lambda joined_on: None
+    fiscal_start = program.tenant.fiscal_year_start  # the run has the tenant already
+
+    def reviews(joined_on):
+        return partial(
+            next_review_on, program.demotions, fiscal_start=fiscal_start, joined_on=joined_on
+        )
+
+    return reviews
 
 
 def _write_history(history: list[PlacementChange]) -> None:
@@ -378,7 +425,7 @@ def _apply(placement, program, as_of, standing, move, qualified, decisions, tier
         "on": as_of.isoformat(),
         "qualified": qualified.key if qualified else None,
         "tiers": {
-            key: [decision.held, [[_text(c.value), c.held] for c in decision.conditions]]
+            key: [decision.held, [_explained(c) for c in decision.conditions]]
             for key, decision in decisions.items()
         },
     }
@@ -388,11 +435,23 @@ def _text(value) -> str | None:
     return None if value is None else format(value, "f")
 
 
-def _record(summary, history, placement, program, as_of, partner, standing, move, tier_by_key):
+def _explained(result) -> list:
+    """[value, held], and for a points condition each part's [points, value, held] too."""
+    if not result.parts:
+        return [_text(result.value), result.held]
+    parts = [[_text(part.points), _text(part.value), part.held] for part in result.parts]
+    return [_text(result.value), result.held, parts]
+
+
+def _record(
+    summary, history, placement, program, as_of, partner, standing, move, tier_by_key, review
+):
     """Count the move and queue its history row; None when the partner stays as it was."""
     before = tier_by_key.get(standing.tier)
     if move.became_at_risk:
         grace_end = as_of + datetime.timedelta(days=program.grace_days)
+        if review is not None:
+            grace_end = review(grace_end)
         summary.newly_at_risk += 1
         reason, after, takes_effect_on = ChangeReason.AT_RISK, before, grace_end
     elif move.reason is None:
@@ -431,6 +490,13 @@ def _record(summary, history, placement, program, as_of, partner, standing, move
     )
     summary.changes.append(change)
     return change
+
+
+def placement_changes_announce(program: Program, as_of, changes, *, notify: bool = True) -> None:
+    """The webhook events of a run's (or an approval's) changes, and after commit the notices."""
+    _placement_events(program, as_of, changes)
+    if notify:
+        _notify_on_commit(program, as_of, changes)
 
 
 def _placement_events(program: Program, as_of: datetime.date, changes) -> None:
@@ -650,7 +716,14 @@ def _date(text: str | None) -> datetime.date | None:
 
 @transaction.atomic
 def placement_override(
-    *, partner: Partner, tier: Tier, until: datetime.date, reason: str, by, today: datetime.date
+    *,
+    partner: Partner,
+    tier: Tier,
+    until: datetime.date,
+    reason: str,
+    by,
+    today: datetime.date,
+    audited: bool = True,  # False: the caller audits the decision in its own words
 ) -> Placement:
     """Hold `partner` at `tier` until `until` (exclusive), whatever its criteria say.
 
@@ -688,8 +761,19 @@ def placement_override(
             to_tier=tier,
             on=today,
             reason=ChangeReason.OVERRIDE,
-            defaults={"version": program.version},
+            defaults={"version": program.version, "by": by},
         )
+    if not audited:
+        return placement
+    audit_record(
+        tenant_id=partner.tenant_id,
+        actor=by,
+        action="tier.override",
+        subject=f"{partner.name}: held at {tier.name} until {until:%Y-%m-%d}",
+        partner=partner.ref,
+        until=until.isoformat(),
+        reason=reason.strip(),
+    )
     return placement
 
 

@@ -2,8 +2,6 @@ import datetime
 from collections import defaultdict
 
 from django.core.cache import cache
-from django.core.mail import send_mail
-from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -14,6 +12,8 @@ from partnerhub.tenancy.unscoped import tenant_ids
 from partners.models import Partner
 
 from .models import Notice, Program, RecalculationRun, RunStatus, Tier
+from .notices import Recipient, notices_mail, notices_send
+from .selectors import open_data
 from .services import recalculation_queue, recalculation_run
 
 NOTIFIED_REASONS = {"placed", "promotion", "demotion", "grace_expiry", "at_risk"}
@@ -33,7 +33,8 @@ NIGHTLY_ATTEMPTS = 3  # failed runs of one program and night before the nightly 
 def recalculate_tenant_if_due(*, tenant: Tenant) -> int:
     """Queue tonight's run of each of the tenant's programs, each its own task: one program's
     failure never holds another back. A program is not queued again while its run waits or
-    runs, nor after NIGHTLY_ATTEMPTS failures tonight (the dashboard shows them)."""
+    runs, nor after NIGHTLY_ATTEMPTS failures tonight (the dashboard shows them), nor while a
+    program that requires closed months reads a month still open."""
     now = timezone.localtime(timezone=tenant.zone)
     if now.time() < tenant.nightly_run_at:
         return 0
@@ -48,6 +49,8 @@ def recalculate_tenant_if_due(*, tenant: Tenant) -> int:
             continue
         if runs.filter(status=RunStatus.FAILED).count() >= NIGHTLY_ATTEMPTS:
             continue
+        if open_data(program, today):
+            continue  # waiting for data; the dashboard says which (and tries again later)
         recalculation_queue(program=program, as_of=today)
         queued += 1
     return queued
@@ -75,11 +78,17 @@ def notify_placement_changes(
     *, tenant: Tenant, program_id: int, on: str, changes: list[dict]
 ) -> int:
     """Tell a partner's users and its account manager about each move, once per event."""
-    sent = 0
+    told = []
     partners = Partner.objects.in_bulk([c["partner_id"] for c in changes])
     recipients = _recipients_by_partner(partners)
     tier_names = dict(Tier.objects.filter(program_id=program_id).values_list("key", "name"))
-    link = reverse("portal_home", kwargs={"tenant_slug": tenant.slug})
+    home = reverse("portal_home", kwargs={"tenant_slug": tenant.slug})
+
+    def partner_page(partner: Partner) -> str:
+        return reverse(
+            "partner_detail", kwargs={"tenant_slug": tenant.slug, "partner_pk": partner.pk}
+        )
+
     for change in changes:
         if change["reason"] not in NOTIFIED_REASONS:
             continue
@@ -90,20 +99,33 @@ def notify_placement_changes(
             "from": tier_names.get(change["from"], change["from"]),
             "to": tier_names.get(change["to"], change["to"]),
         }
-        text = _notice_text(partner, named)
         event = f"placement:{partner.pk}:{on}:{change['reason']}:{change['to']}"
-        for membership in recipients.get(partner.pk, []):
-            try:
-                with transaction.atomic():
-                    Notice.objects.create(
-                        tenant=tenant, user=membership.user, event=event, text=text, link=link
-                    )
-            except IntegrityError:
-                continue  # already told
-            subject = _subject(partner, named, own=membership.partner_id == partner.pk)
-            send_mail(f"{tenant.name}: {subject}", text, None, [membership.user.email])
-            sent += 1
-    return sent
+        text = _notice_text(partner, named)
+        people = recipients.get(partner.pk, [])
+        # The partner's own users read it on their home; its manager, on the partner's page.
+        for own, link in ((True, home), (False, partner_page(partner))):
+            subject = _subject(partner, named, own=own)
+            told += notices_send(
+                tenant_id=tenant.pk,
+                event=event,
+                text=text,
+                link=link,
+                recipients=[
+                    Recipient(m.user_id, subject)
+                    for m in people
+                    if (m.partner_id == partner.pk) == own
+                ],
+                mail=False,
+            )
+    mailed = Notice.objects.filter(pk__in=[n.pk for n in told]).select_related("user")
+    return notices_mail(mailed.order_by("pk"), tenant_name=tenant.name)
+
+
+@app.task(base=TenantTask)
+def mail_notices(*, tenant: Tenant, notice_ids: list[int]) -> int:
+    """E-mail in-app notices to the people they are for (see notices.py)."""
+    notices = Notice.objects.filter(pk__in=notice_ids).select_related("user").order_by("pk")
+    return notices_mail(notices, tenant_name=tenant.name)
 
 
 def _recipients_by_partner(partners: dict[int, Partner]) -> dict[int, list[Membership]]:

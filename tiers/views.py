@@ -12,25 +12,36 @@ from partners.models import Partner
 from partners.selectors import partner_for_member
 
 from . import services
-from .engine import RuleError
-from .forms import (
-    BenefitFormSet,
-    ConditionFormSet,
-    MovementPeriodForm,
-    OverrideForm,
-    RuleHeaderForm,
-    form_problems,
-    forms_from_rule,
-    rule_from_forms,
-)
-from .models import CriteriaVersion, Program, RecalculationRun, Tier
+from .forms import BenefitFormSet, GovernanceForm, HoldForm, MovementPeriodForm, OverrideForm
+from .governance import DecisionRefused, demotion_approve, demotion_hold
+from .models import CriteriaVersion, PendingDemotion, Program, RecalculationRun, Tier
 from .program_file import ProgramFileError
-from .programs import describe_rule, rule_change_check, tier_benefits_save, tier_rule_save
+from .programs import (
+    program_governance_save,
+    rule_change_check,
+    tier_benefits_save,
+    tier_rule_save,
+)
+from .rule_builder import (
+    DraftError,
+    draft_edit,
+    draft_from_post,
+    draft_from_rule,
+    draft_nodes,
+    draft_rule,
+    rule_in_words,
+    same_meaning,
+    unit_table,
+)
 from .selectors import (
     active_overrides,
+    demotions_decided,
+    demotions_waiting,
     movement_counts,
     movements,
+    open_data,
     placement_for_partner,
+    rule_builder_choices,
     tier_distribution,
 )
 from .tasks import run_progress_key
@@ -64,6 +75,7 @@ def tiers_dashboard(request):
         "overrides": active_overrides(program, today),
         "runs": RecalculationRun.objects.filter(program=program).select_related("started_by")[:5],
         "undoable": services.undoable_run(program),
+        "waiting": open_data(program, today),
     }
     return render(request, "tiers/dashboard.html", context)
 
@@ -82,9 +94,10 @@ def _movement_totals(counts: dict[str, int]) -> dict[str, int]:
 def program_detail(request, program_pk: int):
     program = object_or_404(Program.objects.all(), program_pk)
     tiers = program.tiers.prefetch_related("benefits").order_by("-rank")
+    choices = rule_builder_choices(currency=request.tenant.currency)
     context = {
         "program": program,
-        "tiers": [(tier, describe_rule(tier.rule)) for tier in tiers],
+        "tiers": [(tier, rule_in_words(tier.rule, choices)) for tier in tiers],
         "versions": CriteriaVersion.objects.filter(program=program).select_related("created_by")[
             :20
         ],
@@ -94,75 +107,118 @@ def program_detail(request, program_pk: int):
 
 @admin_only
 @require_http_methods(["GET", "POST"])
+def program_governance(request, program_pk: int):
+    program = object_or_404(Program.objects.all(), program_pk)
+    initial = {
+        "demotions": program.demotions,
+        "demotion_approval": program.demotion_approval,
+        "require_closed_months": program.require_closed_months,
+        "fiscal_year_start": request.tenant.fiscal_year_start,
+    }
+    form = GovernanceForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        program.tenant = request.tenant
+        changed = program_governance_save(program=program, by=request.user, **form.cleaned_data)
+        messages.success(
+            request,
+            f"Saved as criteria version {program.version}." if changed else "Nothing changed.",
+        )
+        return redirect("program_detail", tenant_slug=request.tenant.slug, program_pk=program.pk)
+    return render(request, "tiers/governance_edit.html", {"program": program, "form": form})
+
+
+@admin_only
+@require_http_methods(["GET", "POST"])
 def tier_rule_edit(request, program_pk: int, tier_pk: int):
+    """The rule builder. GET draws the saved rule; a POST with `edit` adds, removes or moves a
+    part and draws the builder again; `action` previews (the what-if) or saves."""
     program = object_or_404(Program.objects.all(), program_pk)
     tier = object_or_404(program.tiers.all(), tier_pk)
-    if request.method == "POST":
-        header = RuleHeaderForm(request.POST)
-        conditions = ConditionFormSet(request.POST, prefix="conditions")
-        rule, problem = _rule_from_post(header, conditions)
-        warnings = []
-        if rule is not _INVALID:
-            try:
-                warnings = rule_change_check(tier=tier, rule=rule)
-            except ProgramFileError as error:
-                rule, problem = _INVALID, str(error)
-        if rule is not _INVALID and request.POST.get("action") == "preview":
-            result = services.placements_recalculate(
-                program=program,
-                as_of=request.tenant.local_today(),
-                dry_run=True,
-                proposed={tier.key: rule},
-            )
-            context = {
-                "result": result,
-                "tier": tier,
-                "warnings": warnings,
-                "matrix": _transition_matrix(program, result),
-            }
-            return render(request, "tiers/partials/what_if.html", context)
-        if rule is not _INVALID:
-            changed = tier_rule_save(tier=tier, rule=rule, by=request.user)
-            _say_saved(request, program, f"{tier.name} criteria", changed)
-            for warning in warnings:
-                messages.warning(request, f"Saved, but check: {warning}")
-            return redirect(
-                "program_detail", tenant_slug=request.tenant.slug, program_pk=program.pk
-            )
-        if request.htmx:
-            problems = [problem] if problem else form_problems(header, conditions)
-            return render(request, "tiers/partials/what_if.html", {"problems": problems})
-    else:
+    choices = rule_builder_choices(currency=request.tenant.currency)
+    page = {"program": program, "tier": tier, "choices": choices}
+    if request.method == "GET":
+        always, top = draft_from_rule(tier.rule)
+        return _rule_builder(request, page, always, top)
+    try:
+        always, top = draft_from_post(request.POST)
+        if request.POST.get("edit"):
+            top, focus = draft_edit(top, request.POST["edit"])
+            return _rule_builder(request, page, always, top, focus=focus)
+    except DraftError as error:
+        always, top = draft_from_rule(tier.rule)
+        return _rule_builder(request, page, always, top, problem=f"The rule was not read: {error}")
+    rule, problems = draft_rule(always, top, choices)
+    problem, warnings = None, []
+    if not problems:
         try:
-            initial_header, rows = forms_from_rule(tier.rule)
-        except RuleError as error:
-            messages.error(request, error.message)
-            return redirect(
-                "program_detail", tenant_slug=request.tenant.slug, program_pk=program.pk
-            )
-        header = RuleHeaderForm(initial=initial_header)
-        conditions = ConditionFormSet(initial=rows, prefix="conditions")
-        problem = None
-    context = {
-        "program": program,
-        "tier": tier,
-        "header": header,
-        "conditions": conditions,
+            warnings = rule_change_check(tier=tier, rule=rule)
+        except ProgramFileError as error:
+            problem = str(error)
+    ready = not problems and problem is None
+    if request.POST.get("action") == "preview":
+        if not ready:
+            builder = _rule_builder_context(page, always, top, problems, problem)
+            return render(request, "tiers/partials/what_if.html", {**builder, "oob": True})
+        result = services.placements_recalculate(
+            program=program,
+            as_of=request.tenant.local_today(),
+            dry_run=True,
+            proposed={tier.key: rule},
+        )
+        context = {
+            "result": result,
+            "tier": tier,
+            "warnings": warnings,
+            "matrix": _transition_matrix(program, result),
+            "rule_now": rule_in_words(tier.rule, choices),
+            "rule_proposed": rule_in_words(rule, choices),
+        }
+        return render(request, "tiers/partials/what_if.html", context)
+    if ready:
+        if same_meaning(rule, tier.rule):
+            rule = tier.rule
+        changed = tier_rule_save(tier=tier, rule=rule, by=request.user)
+        _say_saved(request, program, f"{tier.name} criteria", changed)
+        for warning in warnings:
+            messages.warning(request, f"Saved, but check: {warning}")
+        return redirect("program_detail", tenant_slug=request.tenant.slug, program_pk=program.pk)
+    return _rule_builder(request, page, always, top, problems=problems, problem=problem)
+
+
+def _rule_builder(request, page, always, top, *, problems=None, problem=None, focus=None):
+    """The whole page, or only the builder when htmx asked for it."""
+    context = _rule_builder_context(page, always, top, problems or {}, problem, focus)
+    template = "tiers/partials/rule_builder.html" if request.htmx else "tiers/rule_edit.html"
+    return render(request, template, context)
+
+
+def _rule_builder_context(page, always, top, problems, problem, focus=None) -> dict:
+    return {
+        **page,
+        "always": always,
+        "top": draft_nodes(top, problems, page["choices"]),
+        "units": unit_table(page["choices"]),
+        "problems": problems,
         "problem": problem,
+        "problem_count": sum(len(fields) for fields in problems.values()),
+        "focus": focus,
     }
-    return render(request, "tiers/rule_edit.html", context)
-
-
-_INVALID = object()
 
 
 def _transition_matrix(program: Program, result: services.RunSummary) -> dict:
-    """Rows and columns of tiers (highest first, then none) and each cell's partner count."""
-    keys = [*program.tiers.order_by("-rank").values_list("key", flat=True), None]
+    """Rows and columns of tiers (highest first, then none) with each cell's partner count, and
+    each change with its tiers' names."""
+    names = dict(program.tiers.order_by("-rank").values_list("key", "name"))
+    keys = [*names, None]
     rows = [
-        (before, [result.transitions.get((before, after), 0) for after in keys]) for before in keys
+        (names.get(before), [result.transitions.get((before, after), 0) for after in keys])
+        for before in keys
     ]
-    return {"tiers": keys, "rows": rows}
+    changes = [
+        (change, names.get(change.from_tier), names.get(change.to_tier))
+        for change in result.changes
+    ]
+    return {"tiers": [names.get(key) for key in keys], "rows": rows, "changes": changes}
 
 
 def _say_saved(request, program: Program, what: str, changed: bool) -> None:
@@ -172,15 +228,6 @@ def _say_saved(request, program: Program, what: str, changed: bool) -> None:
     messages.success(request, text)
 
 
-def _rule_from_post(header, conditions):
-    if not (header.is_valid() and conditions.is_valid()):
-        return _INVALID, None
-    try:
-        return rule_from_forms(header, conditions), None
-    except RuleError as error:
-        return _INVALID, f"{error.path}: {error.message}"
-
-
 @admin_only
 @require_http_methods(["GET", "POST"])
 def program_run(request, program_pk: int):
@@ -188,12 +235,16 @@ def program_run(request, program_pk: int):
     program = object_or_404(Program.objects.all(), program_pk)
     today = request.tenant.local_today()
     dashboard = reverse("tiers_dashboard", kwargs={"tenant_slug": request.tenant.slug})
-    if request.method == "GET":
+    waiting = open_data(program, today)
+    confirmed = request.POST.get("open_months") == "confirmed"
+    if request.method == "GET" or (waiting and not confirmed):
         context = {
             "program": program,
             "today": today,
             "partners": Partner.objects.filter(program=program).count(),
             "dashboard": f"{dashboard}?program={program.pk}",
+            "waiting": waiting,
+            "unconfirmed": request.method == "POST",
         }
         return render(request, "tiers/run_confirm.html", context)
     try:
@@ -306,3 +357,51 @@ def tier_benefits_edit(request, program_pk: int, tier_pk: int):
     return render(
         request, "tiers/benefits_edit.html", {"program": program, "tier": tier, "formset": formset}
     )
+
+
+@staff_only
+def demotion_queue(request, hold_form=None, holding=None):
+    """Due demotions of programs that want approval: approve or hold each."""
+    context = {
+        "waiting": list(demotions_waiting()),
+        "decided": demotions_decided(),
+        "hold_form": hold_form or HoldForm(),
+        "holding": holding,
+    }
+    return render(request, "tiers/demotion_queue.html", context)
+
+
+@staff_only
+@require_http_methods(["GET", "POST"])
+def demotion_decide(request, pending_pk: int):
+    object_or_404(PendingDemotion.objects.all(), pending_pk)  # another tenant's: 404
+    if request.method == "GET":
+        return redirect("demotion_queue", tenant_slug=request.tenant.slug)
+    today = request.tenant.local_today()
+    action = request.POST.get("action")
+    try:
+        if action == "approve":
+            pending = demotion_approve(pending_id=pending_pk, by=request.user, today=today)
+            moved_to = pending.to_tier.name if pending.to_tier else "no tier"
+            messages.success(request, f"{pending.partner.name} moves to {moved_to} today.")
+        elif action == "hold":
+            form = HoldForm(request.POST)
+            if not form.is_valid():
+                return demotion_queue(request, hold_form=form, holding=pending_pk)
+            pending = demotion_hold(
+                pending_id=pending_pk,
+                by=request.user,
+                until=form.cleaned_data["until"],
+                reason=form.cleaned_data["reason"],
+                today=today,
+            )
+            messages.success(
+                request,
+                f"{pending.partner.name} stays at {pending.from_tier.name} until "
+                f"{pending.hold_until:%-d %B %Y}.",
+            )
+        else:
+            messages.error(request, "Choose approve or hold.")
+    except DecisionRefused as refused:
+        messages.error(request, str(refused))
+    return redirect("demotion_queue", tenant_slug=request.tenant.slug)

@@ -1,6 +1,8 @@
 from django import forms
+from django.conf import settings
 from django_scopes.forms import SafeModelChoiceField, SafeModelMultipleChoiceField
 
+from .embeds import VideoLinkError, video_player_url
 from .models import Certification, Course, Lesson
 
 
@@ -39,18 +41,47 @@ class CourseForm(forms.ModelForm):
         return key
 
 
+class RichTextInput(forms.Widget):
+    """Trix: the text in a hidden input that the editor keeps in step. Its template sits in
+    the app, where the form renderer looks."""
+
+    template_name = "training/widgets/rich_text.html"
+
+    def id_for_label(self, id_):
+        return f"{id_}_editor" if id_ else id_
+
+
 class LessonForm(forms.ModelForm):
     link_url = forms.URLField(
         required=False,
         assume_scheme="https",
         label="Video or file link",
-        help_text="A video or a document to open with the lesson.",
+        help_text="A YouTube or Vimeo link plays in the lesson; any other link opens with it.",
     )
 
     class Meta:
         model = Lesson
         fields = ["title", "body", "link_url"]
-        widgets = {"body": forms.Textarea(attrs={"rows": 12})}
+        labels = {"body": "Text"}
+        widgets = {"body": RichTextInput}
+
+    def __init__(self, *args, upload_url: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        limit = settings.LESSON_IMAGE_MAX_BYTES
+        body = self.fields["body"]
+        body.widget.attrs.update(upload_url=upload_url, max_bytes=limit, label=body.label)
+        body.help_text = (
+            "Headings, lists, links, quotes and images (PNG, JPEG, GIF or WebP up to "
+            f"{limit / 1e6:.0f} MB: drop them in, or use the paperclip)."
+        )
+
+    def clean_link_url(self):
+        link = self.cleaned_data["link_url"]
+        try:
+            video_player_url(link)
+        except VideoLinkError as error:
+            raise forms.ValidationError(str(error)) from error
+        return link
 
 
 class QuestionForm(forms.Form):

@@ -212,3 +212,20 @@ class ExpiryReminder(TenantOwnedModel):
         constraints = [
             models.UniqueConstraint(fields=["award", "days_before"], name="reminder_once")
         ]
+
+
+class LessonImage(TenantOwnedModel):
+    """An image placed in a lesson's text. Stored like other uploads (default storage, under
+    the tenant) and shown only to the tenant's own people."""
+
+    key = models.UUIDField(unique=True, editable=False)
+    stored_file = models.CharField(max_length=300)
+    content_type = models.CharField(max_length=40)
+    size = models.PositiveIntegerField()
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return str(self.key)

@@ -50,6 +50,20 @@ def certified_people_count(
     return {(row["partner_id"], row["certification__key"]): row["people"] for row in rows}
 
 
+def certified_people_count_any(
+    *, on: datetime.date, partner_ids, certification_keys: Iterable[str]
+) -> dict[int, int]:
+    """How many distinct people of each partner hold at least one of the certifications on
+    `on` (a certification family): {partner id: count}, in one query."""
+    awards = CertificationAward.objects.filter(
+        held_on(on),
+        partner_id__in=_ids_or_subquery(partner_ids),
+        certification__key__in=list(certification_keys),
+    )
+    rows = awards.values("partner_id").annotate(people=Count(Lower("email"), distinct=True))
+    return {row["partner_id"]: row["people"] for row in rows.order_by()}
+
+
 def _ids_or_subquery(values):
     """A queryset stays a subquery (no id list on the wire); other iterables become a list."""
     return values if isinstance(values, QuerySet) else list(values)

@@ -1,10 +1,12 @@
 import datetime
 import secrets
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import nh3
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
 from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
@@ -27,6 +29,7 @@ from partnerhub.webhooks.services import event_emit
 from partners.models import Partner
 from partners.selectors import partner_refs_by_case
 
+from .lesson_content import clean_lesson_html, image_type
 from .models import (
     AwardSource,
     Certification,
@@ -38,32 +41,11 @@ from .models import (
     ExpiryReminder,
     Lesson,
     LessonCompletion,
+    LessonImage,
     Question,
     QuizAttempt,
 )
 from .selectors import completed_lesson_ids, course_is_locked_for, held_on
-
-LESSON_TAGS = {
-    "p",
-    "br",
-    "h2",
-    "h3",
-    "h4",
-    "ul",
-    "ol",
-    "li",
-    "strong",
-    "em",
-    "a",
-    "blockquote",
-    "code",
-    "pre",
-}
-
-
-def clean_lesson_html(html: str) -> str:
-    """Lesson bodies are written by admins but read by every partner: keep basic formatting only."""
-    return nh3.clean(html, tags=LESSON_TAGS, attributes={"a": {"href", "title"}})
 
 
 class LearningError(Exception):
@@ -467,3 +449,34 @@ def award_verify_code(*, award: CertificationAward) -> str:
         )
         award.refresh_from_db(fields=["verify_code"])
     return award.verify_code
+
+
+class LessonImageRefused(ValueError):
+    pass
+
+
+def lesson_image_store(*, tenant: Tenant, upload, by) -> LessonImage:
+    """Keep an image for a lesson's text: PNG, JPEG, GIF or WebP (read from its first bytes, not
+    its name), at most LESSON_IMAGE_MAX_BYTES."""
+    limit = settings.LESSON_IMAGE_MAX_BYTES
+    if upload.size > limit:
+        raise LessonImageRefused(
+            f"{upload.name} is {upload.size / 1e6:.1f} MB: images up to {limit / 1e6:.0f} MB "
+            "are accepted."
+        )
+    head = upload.read(16)
+    upload.seek(0)
+    found = image_type(head)
+    if found is None:
+        raise LessonImageRefused(f"{upload.name}: lesson images are PNG, JPEG, GIF or WebP.")
+    content_type, suffix = found
+    key = uuid.uuid4()
+    stored = default_storage.save(f"lesson-images/{tenant.pk}/{key.hex}{suffix}", upload)
+    return LessonImage.objects.create(
+        tenant=tenant,
+        key=key,
+        stored_file=stored,
+        content_type=content_type,
+        size=upload.size,
+        uploaded_by=by,
+    )

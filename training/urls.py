@@ -13,6 +13,8 @@ urlpatterns = [
     ),
     path("training/courses/<int:course_pk>/quiz/", views.quiz, name="course_quiz"),
     path("training/catalog/", views.training_catalog, name="training_catalog"),
+    path("training/catalog/lesson-images/", views.lesson_image_upload, name="lesson_image_upload"),
+    path("training/lesson-images/<uuid:image_key>/", views.lesson_image, name="lesson_image"),
     path("training/catalog/courses/new/", views.course_edit, name="course_create"),
     path("training/catalog/courses/<int:course_pk>/", views.course_edit, name="course_edit"),
     path(

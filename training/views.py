@@ -3,10 +3,11 @@ import csv
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponse, HttpResponseNotAllowed
+from django.core.files.storage import default_storage
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from partnerhub.csvfiles import formula_safe
 from partnerhub.tenancy.access import admin_only, object_or_404, staff_only
@@ -14,7 +15,7 @@ from partnerhub.tenancy.access import admin_only, object_or_404, staff_only
 from . import services
 from .certificates import certificate_pdf
 from .forms import CertificationForm, CertifiedFilterForm, CourseForm, LessonForm, QuestionForm
-from .models import Certification, CertificationAward, Course, Enrollment
+from .models import Certification, CertificationAward, Course, Enrollment, LessonImage
 from .selectors import (
     attempt_review,
     award_by_verify_code,
@@ -222,7 +223,17 @@ def course_edit(request, course_pk: int | None = None):
 def lesson_edit(request, course_pk: int, lesson_pk: int | None = None):
     course = object_or_404(Course.objects.all(), course_pk)
     lesson = object_or_404(course.lessons.all(), lesson_pk) if lesson_pk else None
-    form = LessonForm(request.POST or None, instance=lesson)
+    upload_url = reverse("lesson_image_upload", kwargs={"tenant_slug": request.tenant.slug})
+    form = LessonForm(request.POST or None, instance=lesson, upload_url=upload_url)
+    if request.method == "POST" and request.POST.get("action") == "preview":
+        form.is_valid()  # the preview shows what the text would be, problems and all
+        preview = {
+            "title": request.POST.get("title", ""),
+            "body": request.POST.get("body", ""),
+            "link_url": form.cleaned_data.get("link_url", ""),
+            "link_problem": form.errors.get("link_url"),
+        }
+        return render(request, "training/partials/lesson_preview.html", preview)
     if request.method == "POST" and form.is_valid():
         saved = form.save(commit=False)
         saved.tenant, saved.course = request.tenant, course
@@ -232,6 +243,35 @@ def lesson_edit(request, course_pk: int, lesson_pk: int | None = None):
     return render(
         request, "training/lesson_form.html", {"form": form, "course": course, "lesson": lesson}
     )
+
+
+@admin_only
+@require_POST
+def lesson_image_upload(request):
+    """Trix sends each image dropped into a lesson here; the answer is where it is shown."""
+    upload = request.FILES.get("file")
+    if upload is None:
+        return JsonResponse({"error": "No image was sent (the field is “file”)."}, status=400)
+    try:
+        image = services.lesson_image_store(tenant=request.tenant, upload=upload, by=request.user)
+    except services.LessonImageRefused as refused:
+        return JsonResponse({"error": str(refused)}, status=400)
+    url = reverse(
+        "lesson_image", kwargs={"tenant_slug": request.tenant.slug, "image_key": image.key}
+    )
+    return JsonResponse({"url": url, "href": url}, status=201)
+
+
+def lesson_image(request, image_key):
+    """A lesson's image, to the tenant's own people (any role: partners read lessons)."""
+    image = LessonImage.objects.filter(key=image_key).first()
+    if image is None or not default_storage.exists(image.stored_file):
+        raise Http404("No such image.")
+    response = FileResponse(
+        default_storage.open(image.stored_file, "rb"), content_type=image.content_type
+    )
+    response["Cache-Control"] = "private, max-age=86400"
+    return response
 
 
 @admin_only

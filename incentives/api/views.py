@@ -37,16 +37,10 @@ class RebateLedger(FilteredList):
     serializer_class = RebateEntrySerializer
     pagination_class = ByIdCursor
     filter_serializer = RebateFilterSerializer
+    lookups = {"quarter": "quarter", "partner_ref": "partner__ref"}
 
     def rows(self):
         return RebateEntry.objects.select_related("partner", "metric", "tier")
-
-    def filtered(self, query, wanted):
-        if "quarter" in wanted:
-            query = query.filter(quarter=wanted["quarter"])
-        if "partner_ref" in wanted:
-            query = query.filter(partner__ref=wanted["partner_ref"])
-        return query
 
 
 class RebateTotals(APIView):
@@ -79,18 +73,14 @@ class FundRequestList(FilteredList):
     serializer_class = FundRequestSerializer
     pagination_class = StableCursor
     filter_serializer = FundRequestFilterSerializer
+    lookups = {
+        "status": "status",
+        "partner_ref": "partner__ref",
+        "updated_since": "updated_at__gte",
+    }
 
     def rows(self):
         return _fund_requests()
-
-    def filtered(self, query, wanted):
-        if "status" in wanted:
-            query = query.filter(status=wanted["status"])
-        if "partner_ref" in wanted:
-            query = query.filter(partner__ref=wanted["partner_ref"])
-        if "updated_since" in wanted:
-            query = query.filter(updated_at__gte=wanted["updated_since"])
-        return query
 
 
 class FundRequestDecision(APIView):

@@ -28,6 +28,12 @@ class MetricValueInSerializer(serializers.Serializer):
 
 class MetricValuesPostSerializer(serializers.Serializer):
     values = MetricValueInSerializer(many=True, help_text=f"Up to {MAX_VALUES_PER_CALL:,}.")
+    close = serializers.RegexField(
+        r"^\d{4}-\d{2}$",
+        required=False,
+        help_text="YYYY-MM: with the values written, mark this month (and every month before) "
+        "complete. A month that has not ended is refused, and then nothing is written.",
+    )
 
 
 class MetricValuesResultSerializer(serializers.Serializer):
@@ -35,6 +41,7 @@ class MetricValuesResultSerializer(serializers.Serializer):
     inserted = serializers.IntegerField()
     updated = serializers.IntegerField()
     unchanged = serializers.IntegerField()
+    closed = serializers.CharField(required=False, help_text="The month closed, when asked.")
 
 
 class MetricValueFilterSerializer(StrictSerializer):

@@ -4,13 +4,20 @@ as a file import is (the same service), all or nothing."""
 import datetime
 from dataclasses import asdict
 
+from django.db import transaction
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import generics, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from metrics.models import MetricImport, MetricValue
-from metrics.services import metric_values_upsert
+from metrics.services import (
+    MonthNotClosable,
+    metric_values_upsert,
+    month_closable,
+    month_close,
+    month_parse,
+)
 from partnerhub.api.errors import Problem
 from partnerhub.api.idempotency import idempotent
 from partnerhub.api.pagination import ByIdCursor
@@ -40,15 +47,13 @@ class MetricValueList(FilteredList):
     serializer_class = MetricValueSerializer
     pagination_class = ByIdCursor
     filter_serializer = MetricValueFilterSerializer
+    lookups = {"partner_ref": "partner__ref", "metric": "metric__key"}
 
     def rows(self):
         return MetricValue.objects.select_related("partner", "metric")
 
     def filtered(self, query, wanted):
-        if "partner_ref" in wanted:
-            query = query.filter(partner__ref=wanted["partner_ref"])
-        if "metric" in wanted:
-            query = query.filter(metric__key=wanted["metric"])
+        query = super().filtered(query, wanted)
         if "first" in wanted:
             query = query.filter(period__gte=_month(wanted["first"], "first"))
         if "last" in wanted:
@@ -132,21 +137,41 @@ def _month(text: str, field: str) -> datetime.date:
 
 
 def _post_values(request) -> Response:
-    result = bulk_import(
-        request.data,
-        name="values",
-        fields=VALUE_FIELDS,
-        limit=MAX_VALUES_PER_CALL,
-        numbers=("value",),
-        run=lambda rows, report, place: metric_values_upsert(
-            tenant=request.tenant,
-            records=((line, [row[field] for field in VALUE_FIELDS]) for line, row in rows),
-            report=report,
-            line_count=len(rows),
-            place=place,
-        ),
-    )
-    return Response(asdict(result))
+    close = _month_to_close(request)
+    with transaction.atomic():
+        result = bulk_import(
+            request.data,
+            name="values",
+            fields=VALUE_FIELDS,
+            limit=MAX_VALUES_PER_CALL,
+            numbers=("value",),
+            options=frozenset({"close"}),
+            run=lambda rows, report, place: metric_values_upsert(
+                tenant=request.tenant,
+                records=((line, [row[field] for field in VALUE_FIELDS]) for line, row in rows),
+                report=report,
+                line_count=len(rows),
+                place=place,
+            ),
+        )
+        if close is not None:
+            month_close(tenant=request.tenant, month=close, source="api")
+    answer = asdict(result)
+    if close is not None:
+        answer["closed"] = f"{close:%Y-%m}"
+    return Response(answer)
+
+
+def _month_to_close(request) -> datetime.date | None:
+    """The body's `close` month, checked before anything is written."""
+    if not isinstance(request.data, dict) or request.data.get("close") is None:
+        return None
+    try:
+        month = month_parse(request.data["close"])
+        month_closable(tenant=request.tenant, month=month)
+    except MonthNotClosable as refused:
+        raise Problem(f"close: {refused}", [{"path": "close", "detail": str(refused)}]) from None
+    return month
 
 
 class ImportSerializer(serializers.Serializer):

@@ -10,18 +10,20 @@ from .errors import Problem
 from .serializers import unknown_field
 
 
-def items_of(data, *, name: str, limit: int) -> list:
-    """The list under `name`, or a Problem: not an object, unknown fields, empty, too long."""
+def items_of(data, *, name: str, limit: int, options: frozenset[str] = frozenset()) -> list:
+    """The list under `name`, or a Problem: not an object, unknown fields (beside the call's
+    own `options`), empty, too long."""
     if not isinstance(data, dict):
         raise Problem(
             f'The body must be an object: {{"{name}": [...]}}.',
             [{"path": "", "detail": "not an object"}],
         )
-    unknown = sorted(set(data) - {name})
+    known = {name} | options
+    unknown = sorted(set(data) - known)
     if unknown:
         raise Problem(
             "The body has unknown fields.",
-            [{"path": field, "detail": unknown_field(field, {name})} for field in unknown],
+            [{"path": field, "detail": unknown_field(field, known)} for field in unknown],
         )
     items = data.get(name)
     if not isinstance(items, list) or not items:
@@ -107,12 +109,13 @@ def bulk_import(
     limit: int,
     run: Callable,
     numbers: tuple[str, ...] = (),
+    options: frozenset[str] = frozenset(),
 ):
     """A bulk body through a file import's own service: `run(rows, report, place)` gets the
     well-shaped rows, the report holding the shape problems (so every problem comes in one
     answer), and how to name an item in a message. Its FileRejected becomes a Problem that
     names each item by its index."""
-    items = items_of(data, name=name, limit=limit)
+    items = items_of(data, name=name, limit=limit, options=options)
     report = ProblemReport()
     rows = rows_of(items, fields=fields, report=report, numbers=numbers)
     try:

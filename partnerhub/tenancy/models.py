@@ -4,7 +4,7 @@ import zoneinfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils import timezone
 from django_scopes import ScopedManager
@@ -27,6 +27,11 @@ class Tenant(models.Model):
     name = models.CharField(max_length=200)
     time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
     currency = models.CharField(max_length=3, default="EUR", validators=[currency_code_validator])
+    fiscal_year_start = models.PositiveSmallIntegerField(
+        default=1,
+        validators=[MinValueValidator(1), MaxValueValidator(12)],
+        help_text="The month (1–12) the fiscal year starts in; the fiscal rule windows follow it.",
+    )
     nightly_run_at = models.TimeField(
         default=datetime.time(2, 0), help_text="Local time of the nightly tier recalculation."
     )
@@ -146,3 +151,23 @@ class Invitation(TenantOwnedModel):
     @property
     def is_pending(self) -> bool:
         return self.accepted_at is None and not self.is_expired
+
+
+class AuditEntry(TenantOwnedModel):
+    """Who did what, when: one row per decision that changes a program's outcome (a demotion
+    approved or held, a month closed). Written once, never rewritten."""
+
+    at = models.DateTimeField(default=timezone.now)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    action = models.CharField(max_length=40)
+    subject = models.CharField(max_length=300, help_text="What it concerns, in words.")
+    detail = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["tenant", "at"], name="audit_by_time")]
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M} {self.action}: {self.subject}"

@@ -166,3 +166,12 @@ def invitation_accept(
     if not updated:
         raise InvitationUnusable("This invitation has already been used.")
     return result.membership
+
+
+def audit_record(*, tenant_id: int, actor, action: str, subject: str, **detail) -> None:
+    """One line of the audit trail; detail values must be JSON (dates as ISO text)."""
+    from .models import AuditEntry
+
+    AuditEntry.objects.create(
+        tenant_id=tenant_id, actor=actor, action=action, subject=subject[:300], detail=detail
+    )

@@ -14,7 +14,7 @@ from partnerhub.queue import QueueUnavailable
 from . import services
 from .access import admin_only, object_or_404
 from .forms import AccountFromInvitationForm, InvitationForm
-from .models import Invitation, Membership
+from .models import AuditEntry, Invitation, Membership
 from .unscoped import invitation_by_token, memberships_of_user
 
 
@@ -30,6 +30,13 @@ def home(request):
 def _partners():
     """The partners an invitation may name: the core knows them only as Membership.partner."""
     return Membership.partner.field.related_model.objects.order_by("name")
+
+
+@admin_only
+def audit_trail(request):
+    """Who decided what, newest first: approvals, holds, closed months."""
+    entries = AuditEntry.objects.select_related("actor").order_by("-at", "-pk")[:200]
+    return render(request, "tenancy/audit_trail.html", {"entries": entries})
 
 
 @admin_only

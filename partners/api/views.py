@@ -34,16 +34,10 @@ class PartnerList(FilteredList):
 
     serializer_class = PartnerSerializer
     filter_serializer = PartnerFilterSerializer
+    lookups = {"updated_since": "updated_at__gte", "status": "status"}
 
     def rows(self):
         return partners_with_placement()
-
-    def filtered(self, query, wanted):
-        if "updated_since" in wanted:
-            query = query.filter(updated_at__gte=wanted["updated_since"])
-        if "status" in wanted:
-            query = query.filter(status=wanted["status"])
-        return query
 
 
 class PartnerDetail(APIView):

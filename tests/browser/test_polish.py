@@ -34,3 +34,14 @@ def test_one_question_is_not_one_questions(acme, page, live_server, sign_in):
     sign_in("manager@acme.test", PASSWORD)
     page.goto(f"{live_server.url}/o/acme/training/")
     expect(page.get_by_role("row").filter(has_text="Basics")).to_contain_text("1 question, pass")
+
+
+def test_a_form_opens_with_focus_in_its_first_field_or_its_first_problem(
+    acme, page, live_server, sign_in
+):
+    sign_in("manager@acme.test", PASSWORD)
+    page.goto(f"{live_server.url}/o/acme/partners/new/")
+    expect(page.get_by_label("Ref")).to_be_focused()
+    page.get_by_label("Ref").fill("P-900")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_label("Name")).to_be_focused()

@@ -34,6 +34,9 @@ def test_a_manager_searches_and_sorts_the_partner_list_in_place(acme, page, live
             PartnerFactory(tenant=acme.tenant, ref=f"Z-{n:02d}", name=f"Zephyr {n:02d}")
     sign_in("manager@acme.test", PASSWORD)
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Partners").click()
+    # The click returns once the navigation starts; htmx (a deferred script) binds the search box
+    # only when the page has loaded, and a letter typed before that would send no request.
+    page.wait_for_url(re.compile(r"/o/acme/partners/$"))
     expect(page.locator("#partner-count")).to_have_text("33 partners")
 
     page.evaluate("window.loadedOnce = true")  # gone if the page reloads

@@ -1,6 +1,8 @@
 """Tiers in real Chromium: a partner user reads tier, benefits and progress; an admin edits a
 criterion and reads the what-if numbers before saving."""
 
+import re
+
 import pytest
 from django_scopes import scope
 from playwright.sync_api import expect
@@ -41,26 +43,65 @@ def test_a_partner_user_sees_tier_benefits_and_progress(placed, page, sign_in):
     expect(page.get_by_role("region", name="Tier history")).to_contain_text("no tier → Silver")
 
 
-def test_an_admin_previews_a_criterion_change_then_saves_it(placed, page, live_server, sign_in):
+def test_an_admin_builds_a_rule_previews_it_and_saves_it(placed, page, live_server, sign_in):
+    page.set_viewport_size({"width": 1280, "height": 900})
     sign_in("admin@acme.test", PASSWORD)
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Tiers").click()
     page.get_by_role("link", name="Criteria and benefits").click()
     page.get_by_role("region", name="Silver").get_by_role("link", name="Edit criteria").click()
+    page.wait_for_url(re.compile(r"/criteria/$"))  # its scripts run once loaded
 
-    first = page.get_by_role("row", name="Condition 1")
-    first.locator("input[name$='-value']").fill("130000")
+    threshold = page.get_by_label("Condition 1: threshold")
+    expect(page.get_by_role("group", name="Condition 1")).to_contain_text("EUR")
+    threshold.fill("130000")
+    threshold.blur()
+    expect(threshold).to_have_value("130,000")
+
+    page.get_by_role("button", name="+ Group").click()
+    group = page.get_by_role("group", name="Group 2:")
+    expect(group).to_be_visible()
+    group.get_by_role("button", name="+ Certification").click()
+    expect(page.get_by_role("group", name="Condition 2.2")).to_be_visible()
+    page.get_by_role("button", name="Remove condition 2.1").click()
+    expect(page.get_by_role("group", name="Condition 2.2")).to_have_count(0)
+    certified = page.get_by_role("group", name="Condition 2.1")
+    certified.get_by_label("Condition 2.1: people").fill("1")
+    picker = certified.locator(".ts-control").get_by_role(
+        "combobox", name="Condition 2.1: certification"
+    )
+    picker.press_sequentially("sales")
+    expect(certified.get_by_role("listbox").get_by_role("option")).to_have_text(
+        ["Sales Professional"]
+    )
+    picker.press("Enter")
+    expect(page.locator("select[name='node:1.0:certification']")).to_have_value("sales-pro")
+
+    no_sideways_scroll = "document.documentElement.scrollWidth <= window.innerWidth"
+    assert page.evaluate(no_sideways_scroll), "the builder fits 1280 px"
+
+    threshold.fill("")
+    page.get_by_role("button", name="Preview on today's data").click()
+    expect(page.locator("#rb-0-value-problem")).to_have_text("Enter a number.")
+    expect(page.get_by_text("Nothing to preview until the 1 problem marked")).to_be_visible()
+    page.get_by_label("Condition 1: threshold").fill("130,000")
     page.get_by_role("button", name="Preview on today's data").click()
     what_if = page.get_by_role("region", name="What if")
     expect(what_if.get_by_role("heading", level=2)).to_have_text("What if: 1 partner would change")
-    expect(what_if).to_contain_text("Acme P-002")
-    expect(what_if.locator("#what-if-counts")).to_contain_text("1 demoted")
+    expect(what_if.locator(".rule-compare")).to_contain_text(
+        "Revenue total over the last 12 months is at least EUR 130,000 and at least "
+        "1 person certified in Sales Professional"
+    )
+    changes = what_if.get_by_role("table", name="Partners who would change")
+    expect(changes.get_by_role("row", name="Acme P-002")).to_contain_text("SilverRegistered")
+    assert page.evaluate(no_sideways_scroll), "the preview fits 1280 px too"
     with scope(tenant=placed.tenant):
         assert Program.objects.get().version == 1
 
     page.get_by_role("button", name="Save criteria").click()
     expect(page.get_by_text("Silver criteria saved as version 2.")).to_be_visible()
     expect(page.get_by_role("region", name="Silver")).to_contain_text(
-        "sum of revenue over 12 months >= 130000"
+        "Revenue total over the last 12 months is at least EUR 130,000 and at least 1 person "
+        "certified in Sales Professional"
     )
 
 

@@ -4,6 +4,7 @@ or not, paged, never cut), opening one marks it read, and mark all read."""
 from django_scopes import scope
 
 from tiers.models import Notice
+from tiers.notices import Recipient, notices_send
 
 
 def notify(world, membership, n, link="/o/acme/rebates/"):
@@ -65,3 +66,37 @@ def test_a_notice_never_sends_anyone_off_site(acme):
     [notice] = notify(acme, acme.manager, 1, link="https://evil.example/phish")
     response = acme.client_for(acme.manager).get(f"/o/acme/notices/{notice.pk}/")
     assert response.url == "/o/acme/notices/"
+
+
+def test_every_notice_takes_one_path_told_once_per_event_and_mailed_after_commit(
+    acme, django_capture_on_commit_callbacks, mailoutbox
+):
+    long_text = (
+        "Northwind’s request “Spring roadshow with three cities and a partner day” was approved."
+    )
+    people = [Recipient(acme.manager.user_id), Recipient(acme.admin.user_id, "Approved")]
+    with scope(tenant=acme.tenant):
+        with django_capture_on_commit_callbacks(execute=True) as callbacks:
+            first = notices_send(
+                tenant_id=acme.tenant.pk,
+                event="e-1",
+                text=long_text,
+                link="/o/acme/",
+                recipients=people,
+            )
+            assert mailoutbox == [], "nothing is mailed before the commit"
+        assert len(first) == 2 and len(callbacks) == 1
+        again = notices_send(
+            tenant_id=acme.tenant.pk,
+            event="e-1",
+            text=long_text,
+            link="/o/acme/",
+            recipients=people,
+        )
+        assert again == [] and Notice.objects.filter(event="e-1").count() == 2
+    subjects = sorted(message.subject for message in mailoutbox)
+    assert subjects == [
+        "Acme: Approved",
+        "Acme: Northwind’s request “Spring roadshow with three cities and a partner…",
+    ]
+    assert all(message.body.endswith("/o/acme/") for message in mailoutbox)

@@ -114,7 +114,7 @@ def test_load_demo_is_deterministic_and_idempotent(db, capsys):
     assert capsys.readouterr().out == first
     assert "partner@acme.example / partnerhub-demo" in first
     assert (
-        "p-0008@partners.acme.example / partnerhub-demo    acme, partner with funds (P-0008)"
+        "p-0003@partners.acme.example / partnerhub-demo    acme, partner with funds (P-0003)"
         in first
     )
     for slug in ("acme", "globex"):

@@ -23,7 +23,7 @@ from partnerhub.api.models import ApiKey
 from partnerhub.tenancy.models import Invitation, Membership
 from partnerhub.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
 from partners.models import Partner
-from tiers.models import Notice, Placement, Program, RecalculationRun, Tier
+from tiers.models import Notice, PendingDemotion, Placement, Program, RecalculationRun, Tier
 from training.models import (
     Certification,
     CertificationAward,
@@ -31,6 +31,7 @@ from training.models import (
     Course,
     Enrollment,
     Lesson,
+    LessonImage,
     Question,
 )
 
@@ -114,6 +115,24 @@ def _program(world: TenantWorld) -> Program:
         return program
 
 
+def _pending_demotion(world: TenantWorld) -> PendingDemotion:
+    program = _program(world)
+    with scope(tenant=world.tenant):
+        tier = Tier.objects.get(program=program, key="gold")
+        pending, _ = PendingDemotion.objects.get_or_create(
+            tenant=world.tenant,
+            partner=world.other_partner,
+            program=program,
+            defaults={
+                "from_tier": tier,
+                "reason": "demotion",
+                "due_on": datetime.date(2026, 1, 1),
+                "seen_on": datetime.date(2026, 1, 1),
+            },
+        )
+        return pending
+
+
 def _fund_request(world: TenantWorld) -> FundRequest:
     """A claimed request of `other_partner`, with one proof file."""
     with scope(tenant=world.tenant):
@@ -152,6 +171,20 @@ def _claim_document(world: TenantWorld) -> ClaimDocument:
     fund_request = _fund_request(world)
     with scope(tenant=world.tenant):
         return ClaimDocument.objects.get(claim__request=fund_request)
+
+
+def _lesson_image(world: TenantWorld) -> LessonImage:
+    """A real stored image: the view would 404 on a missing file even for its own tenant."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from training.services import lesson_image_store
+
+    with scope(tenant=world.tenant):
+        found = LessonImage.objects.first()
+        if found is None:
+            png = SimpleUploadedFile("dot.png", b"\x89PNG\r\n\x1a\n" + b"\0" * 32)
+            found = lesson_image_store(tenant=world.tenant, upload=png, by=world.admin.user)
+        return found
 
 
 def _webhook_delivery(world: TenantWorld) -> WebhookDelivery:
@@ -216,11 +249,13 @@ OBJECT_FOR_PARAM = {
     "import_pk": lambda world: _metric_import(world).pk,
     "course_pk": lambda world: _course(world).pk,
     "lesson_pk": lambda world: _course_part(world, Lesson).pk,
+    "image_key": lambda world: _lesson_image(world).key,
     "question_pk": lambda world: _course_part(world, Question).pk,
     "certification_pk": lambda world: _certification(world).pk,
     "program_pk": lambda world: _program(world).pk,
     "tier_pk": lambda world: _program_part(world, Tier).pk,
     "run_pk": lambda world: _program_part(world, RecalculationRun).pk,
+    "pending_pk": lambda world: _pending_demotion(world).pk,
     "request_pk": lambda world: _fund_request(world).pk,
     "document_pk": lambda world: _claim_document(world).pk,
     "step": lambda world: "approve_claim",

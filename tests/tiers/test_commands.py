@@ -104,8 +104,8 @@ def test_a_changed_rule_makes_a_new_version_with_a_readable_diff(acme, tmp_path)
         ),
         (
             lambda p: p.update(owner="ada"),
-            "owner: unknown field “owner” (known: certifications, grace_days, key, metrics, "
-            "name, tiers)",
+            "owner: unknown field “owner” (known: certifications, demotion_approval, demotions, "
+            "grace_days, key, metrics, name, require_closed_months, tiers)",
         ),
         (
             lambda p: p["tiers"][1]["rule"].update(metric="revnue"),

@@ -195,19 +195,26 @@ def test_the_run_makes_the_same_queries_for_3_or_83_partners(program, django_ass
 
 
 def test_sql_and_python_facts_agree(program):
-    from tiers.selectors import _window_stats_python, _window_stats_sql, program_tier_rules
+    from tiers.selectors import MetricSpan, _span_stats_python, _span_stats_sql, program_tier_rules
 
     gold_facts(program)
-    set_values(program, "P-002", "revenue", {"2025-12": "-5", "2026-02": "7.5"})
+    set_values(program, "P-002", "revenue", {"2025-12": "-5", "2026-02": "7.5", "2026-06": "3"})
+    set_values(program, "P-003", "revenue", {"2026-08": "12", "2026-09": "0.5"})
+    every = frozenset({"sum", "count", "min", "max", "latest"})
+    spans = [
+        MetricSpan("csat", 6, D(2026, 5, 1), D(2026, 10, 1), every),
+        MetricSpan("revenue", 12, D(2025, 11, 1), D(2026, 10, 1), every),
+        MetricSpan("revenue", "last_fq", D(2026, 7, 1), D(2026, 9, 1), every),
+        MetricSpan("revenue", 3, D(2026, 5, 1), D(2026, 7, 1), every, before=True),
+    ]
     with scope(tenant=program.tenant):
         program_obj = Program.objects.get(key="resell")
         from metrics.models import Metric
 
         ids = dict(Metric.objects.values_list("key", "pk"))
-        wanted = [("csat", 6), ("revenue", 12), ("revenue", 3)]
-        assert sorted(_window_stats_sql(program_obj, wanted, ids, TODAY)) == sorted(
-            _window_stats_python(program_obj, wanted, ids, TODAY)
-        )
+        from_sql = sorted(_span_stats_sql(program_obj, spans, ids), key=str)
+        assert from_sql == sorted(_span_stats_python(program_obj, spans, ids), key=str)
+        assert {span for _, span, _ in from_sql} == set(spans), "every span found values"
         assert program_tier_rules(program_obj)[1][2].key == "gold"
 
 

@@ -4,13 +4,42 @@ from rest_framework import serializers
 from partnerhub.api.serializers import StrictSerializer
 
 
-class ConditionSerializer(serializers.Serializer):
+class PointsPartSerializer(serializers.Serializer):
+    """One part of a points condition: `add` points when its `rule` holds, or `add` for every
+    whole `per` of a metric's aggregate (at most `max`); the points it added and what it read."""
+
+    rule = serializers.JSONField(required=False)
     metric = serializers.CharField(required=False)
     aggregate = serializers.CharField(required=False)
+    window = serializers.CharField(required=False)
+    per = serializers.DecimalField(max_digits=24, decimal_places=4, required=False)
+    max = serializers.DecimalField(max_digits=24, decimal_places=4, allow_null=True, required=False)
+    add = serializers.DecimalField(max_digits=24, decimal_places=4)
+    points = serializers.DecimalField(max_digits=24, decimal_places=4, allow_null=True)
+    value = serializers.DecimalField(max_digits=24, decimal_places=4, allow_null=True)
+    held = serializers.BooleanField(allow_null=True)
+
+
+class ConditionSerializer(serializers.Serializer):
+    """One condition of a tier's rule and how the partner fared: a metric, a certification (or
+    a family of them: `certifications`), one of the partner's own attributes (`partner`, whose
+    `values` it must be one of; `op` is "in" and there is no target), or points (`points`: its
+    parts; `value` is the score). A window of a number of months is `window_months`; a fiscal
+    window (fytd, last_fy, last_fq) is `window`. A growth's value is in percent, to two
+    decimals."""
+
+    metric = serializers.CharField(required=False)
+    aggregate = serializers.CharField(required=False)
+    window = serializers.CharField(required=False)
     window_months = serializers.IntegerField(required=False)
+    points = PointsPartSerializer(many=True, required=False)
+    min_months = serializers.IntegerField(required=False)
     certification = serializers.CharField(required=False)
+    certifications = serializers.ListField(child=serializers.CharField(), required=False)
+    partner = serializers.CharField(required=False)
+    values = serializers.ListField(child=serializers.CharField(), required=False)
     op = serializers.CharField()
-    target = serializers.DecimalField(max_digits=20, decimal_places=4)
+    target = serializers.DecimalField(max_digits=20, decimal_places=4, allow_null=True)
     value = serializers.DecimalField(max_digits=24, decimal_places=4, allow_null=True)
     held = serializers.BooleanField()
 

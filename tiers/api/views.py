@@ -13,7 +13,15 @@ from partnerhub.api.schema import PROBLEM_RESPONSES
 from partnerhub.api.views import FilteredList
 from partnerhub.queue import QueueUnavailable
 from partners.models import Partner
-from tiers.engine import CertificationCondition, conditions_of, parse_rule
+from tiers.engine import (
+    CertificationCondition,
+    PartnerCondition,
+    PointsCondition,
+    PointsWhen,
+    conditions_of,
+    parse_rule,
+    rule_to_json,
+)
 from tiers.models import CriteriaVersion, Placement, PlacementChange, Program, RecalculationRun
 from tiers.program_file import ProgramFileError, program_file_check
 from tiers.programs import program_export, program_load, tenant_keys
@@ -71,13 +79,13 @@ class PlacementList(FilteredList):
     serializer_class = PlacementSerializer
     pagination_class = ByIdCursor
     filter_serializer = PlacementFilterSerializer
+    lookups = {"tier": "tier__key"}
 
     def rows(self):
         return _placements()
 
     def filtered(self, query, wanted):
-        if "tier" in wanted:
-            query = query.filter(tier__key=wanted["tier"])
+        query = super().filtered(query, wanted)
         if "at_risk" in wanted:
             query = query.filter(at_risk_since__isnull=not wanted["at_risk"])
         return query
@@ -106,25 +114,67 @@ def _explanation(placement: Placement) -> list[dict]:
     found = []
     for key, (held, values) in explained.items():
         conditions = []
-        for condition, (value, condition_held) in zip(
+        for condition, stored in zip(
             conditions_of(parse_rule(rules.get(key))), values, strict=False
         ):
+            value, condition_held = stored[0], stored[1]
+            line: dict
             if isinstance(condition, CertificationCondition):
+                named = condition.certification
                 line = {
-                    "certification": condition.certification,
+                    "certifications" if isinstance(named, tuple) else "certification": named,
                     "op": ">=",
                     "target": condition.min,
+                }
+            elif isinstance(condition, PartnerCondition):
+                line = {
+                    "partner": condition.attribute,
+                    "values": list(condition.values),
+                    "op": "in",
+                    "target": None,
+                }
+            elif isinstance(condition, PointsCondition):
+                parts = stored[2] if len(stored) > 2 else []
+                line = {
+                    "points": _points_parts(condition, parts),
+                    "op": condition.op,
+                    "target": condition.value,
                 }
             else:
                 line = {
                     "metric": condition.metric,
                     "aggregate": condition.agg,
-                    "window_months": condition.window,
+                    **_window(condition.window),
                     "op": condition.op,
                     "target": condition.value,
                 }
+                if condition.min_months is not None:
+                    line["min_months"] = condition.min_months
             conditions.append(line | {"value": value, "held": condition_held})
         found.append({"tier": key, "held": held, "conditions": conditions})
+    return found
+
+
+def _window(window) -> dict:
+    """A number of months as before (`window_months`); a fiscal window by name (`window`)."""
+    return {"window_months": window} if isinstance(window, int) else {"window": window}
+
+
+def _points_parts(condition: PointsCondition, stored: list) -> list[dict]:
+    found = []
+    for part, (points, value, held) in zip(condition.parts, stored, strict=False):
+        if isinstance(part, PointsWhen):
+            shape = {"rule": rule_to_json(part.rule), "add": part.add}
+        else:
+            shape = {
+                "metric": part.metric,
+                "aggregate": part.agg,
+                "window": str(part.window),
+                "per": part.per,
+                "add": part.add,
+                "max": part.max,
+            }
+        found.append(shape | {"points": points, "value": value, "held": held})
     return found
 
 
@@ -138,16 +188,10 @@ class PlacementHistory(FilteredList):
     serializer_class = PlacementChangeSerializer
     pagination_class = ByIdCursor
     filter_serializer = HistoryFilterSerializer
+    lookups = {"since": "on__gte", "partner_ref": "partner__ref"}
 
     def rows(self):
         return PlacementChange.objects.select_related("partner", "program", "from_tier", "to_tier")
-
-    def filtered(self, query, wanted):
-        if "since" in wanted:
-            query = query.filter(on__gte=wanted["since"])
-        if "partner_ref" in wanted:
-            query = query.filter(partner__ref=wanted["partner_ref"])
-        return query
 
 
 class ProgramDetail(APIView):

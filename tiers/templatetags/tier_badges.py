@@ -1,5 +1,8 @@
 from django import template
 
+from tiers.models import BenefitKind
+from tiers.progress import amount
+
 register = template.Library()
 
 DARK, LIGHT = "#111827", "#ffffff"
@@ -22,3 +25,13 @@ def ink_on(colour: str) -> str:
     on_dark = (1.05) / (background + 0.05)  # white text
     on_light = (background + 0.05) / (_luminance(DARK) + 0.05)
     return LIGHT if on_dark >= on_light else DARK
+
+
+@register.simple_tag
+def benefit_value(benefit, currency: str) -> str:
+    """What a benefit is worth, as the badge shows it: market development funds from the tier's
+    own quarterly amount, in the tenant's currency; anything else as the admin wrote it."""
+    quarterly = benefit.tier.mdf_quarterly if benefit.kind == BenefitKind.MDF else None
+    if quarterly:
+        return f"{amount(quarterly, 'currency', currency)} a quarter"
+    return benefit.value

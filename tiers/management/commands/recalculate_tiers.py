@@ -5,6 +5,7 @@ from django.core.management.base import CommandError
 from partnerhub.csvfiles import date_from_iso
 from partnerhub.tenancy.management.tenant_command import TenantCommand
 from tiers.models import Program, RunStatus
+from tiers.selectors import open_data
 from tiers.services import (
     RecalculationRefused,
     RunSummary,
@@ -24,8 +25,13 @@ class Command(TenantCommand):
         parser.add_argument(
             "--dry-run", action="store_true", help="write nothing; list the changes"
         )
+        parser.add_argument(
+            "--allow-open-months",
+            action="store_true",
+            help="run a program that requires closed months although some it reads are open",
+        )
 
-    def handle_tenant(self, tenant, *, as_of, program, dry_run, **options):
+    def handle_tenant(self, tenant, *, as_of, program, dry_run, allow_open_months, **options):
         try:
             day = date_from_iso(as_of)
         except ValueError as error:
@@ -36,6 +42,14 @@ class Command(TenantCommand):
             if not programs.exists():
                 raise CommandError(f"No active program “{program}” in {tenant.slug}.")
         for found in programs:
+            waiting = open_data(found, day)
+            if waiting and not dry_run and not allow_open_months:
+                raise CommandError(
+                    f"{found.key} requires closed months; waiting for data: "
+                    f"{', '.join(map(str, waiting))}. Close them (import_metrics --close) or "
+                    "pass --allow-open-months. Nothing was evaluated."
+                )
+        for found in programs:
             summary = self.evaluate(found, day, dry_run=dry_run)
             prefix = "Would change" if dry_run else "Evaluated"
             self.stdout.write(
@@ -44,6 +58,11 @@ class Command(TenantCommand):
                 f"{summary.demoted + summary.grace_expired} demoted, "
                 f"{summary.newly_at_risk} newly at risk, {summary.overridden} overridden, "
                 f"{summary.unchanged} unchanged."
+                + (
+                    f" {summary.awaiting_approval} demotions wait for approval."
+                    if summary.awaiting_approval
+                    else ""
+                )
             )
             if dry_run:
                 for change in summary.changes:
