@@ -74,6 +74,8 @@ def test_a_partners_day_on_a_phone(silver_at_risk, page, live_server, sign_in):
     page.get_by_role("link", name="selling lesson 1").click()
     page.get_by_role("button", name="Mark as read and continue").click()
     page.get_by_role("link", name="Take the quiz").click()
+    page.wait_for_url("**/quiz/")
+    expect(page.locator("fieldset")).to_have_count(2)  # .all() below does not wait
     for question in page.locator("fieldset").all():
         question.get_by_label("Right").check()
     page.get_by_role("button", name="Submit answers").click()

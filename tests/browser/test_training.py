@@ -34,6 +34,8 @@ def test_a_partner_user_earns_a_certification_and_the_manager_sees_it(
         page.get_by_role("button", name="Mark as read and continue").click()
         if has_quiz:
             page.get_by_role("link", name="Take the quiz").click()
+            page.wait_for_url("**/quiz/")
+            expect(page.locator("fieldset").first).to_be_visible()  # .all() does not wait
             for group in page.locator("fieldset").all():
                 group.get_by_label("Right").check()
             page.get_by_role("button", name="Submit answers").click()
