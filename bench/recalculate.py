@@ -100,10 +100,17 @@ def main() -> None:
     with connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO partners_partner (tenant_id, ref, name, type, region, status, joined_on, "
-            "program_id, created_at, updated_at) SELECT %s, 'BP-' || lpad(g::text, 6, '0'), "
-            "'Partner ' || g, 'reseller', '', 'active', '2020-01-01', %s, now(), now() "
+            "created_at, updated_at) SELECT %s, 'BP-' || lpad(g::text, 6, '0'), "
+            "'Partner ' || g, 'reseller', '', 'active', '2020-01-01', now(), now() "
             "FROM generate_series(1, %s) g",
-            [tenant.pk, program.pk, args.partners],
+            [tenant.pk, args.partners],
+        )
+        cursor.execute(  # each partner in the program: its placement, not evaluated yet
+            "INSERT INTO tiers_placement (tenant_id, partner_id, program_id, joined_on, "
+            "explanation, before_evaluation, before_override, override_reason) "
+            "SELECT %s, p.id, %s, p.joined_on, '{}', '{}', '{}', '' FROM partners_partner p "
+            "WHERE p.tenant_id = %s",
+            [tenant.pk, program.pk, tenant.pk],
         )
         cursor.execute(
             "INSERT INTO metrics_metricvalue (tenant_id, partner_id, metric_id, period, value) "

@@ -10,11 +10,12 @@ from django.db.models import Count, Prefetch, Q, Sum
 from django.http import Http404
 
 from partnerhub.tenancy.models import Membership
-from tiers.models import Placement, Tier
+from tiers.models import Tier
 
 from .fund_flow import Part
 from .models import FundClaim, FundEntry, FundEntryKind, FundRequest, FundRequestStatus
 from .quarters import Quarter
+from .selectors import tiers_held_now
 
 Kind = FundEntryKind
 ZERO = Decimal("0.00")
@@ -212,7 +213,7 @@ class QueueItem:
     """A request waiting for a manager, with what the decision needs at hand."""
 
     fund_request: FundRequest
-    tier: Tier | None
+    tiers: list[Tier]  # one per program the partner is in
     available: Decimal
     paid_before: Decimal  # paid on the partner's earlier requests
     requests_before: int
@@ -224,12 +225,7 @@ def fund_queue(*, today: datetime.date) -> list[QueueItem]:
         _with_claims(FundRequest.objects.filter(status__in=AWAITING)).order_by("updated_at", "pk")
     )
     partner_ids = {r.partner_id for r in waiting}
-    tiers = dict(
-        Placement.objects.filter(partner_id__in=partner_ids)
-        .select_related("tier")
-        .values_list("partner_id", "tier")
-    )
-    tier_objects = Tier.objects.in_bulk({t for t in tiers.values() if t})
+    tiers = tiers_held_now(partner_ids)
     available = funds_available(partner_ids=partner_ids, today=today)
     before = (
         FundRequest.objects.filter(partner_id__in=partner_ids)
@@ -244,7 +240,7 @@ def fund_queue(*, today: datetime.date) -> list[QueueItem]:
     return [
         QueueItem(
             r,
-            tier_objects.get(tiers.get(r.partner_id)),
+            tiers.get(r.partner_id, []),
             available.get(r.partner_id, ZERO),
             history[r.partner_id]["paid"] or ZERO,
             history[r.partner_id]["count"] - 1,

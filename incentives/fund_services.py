@@ -59,6 +59,11 @@ class FundsRefused(StepRefused):
 # --- allocation and expiry ---------------------------------------------------------------------
 
 
+def _quarterly_mdf(in_force: dict, tier) -> Decimal:
+    mdf = (in_force.get((tier.program_id, tier.key)) or {}).get("mdf")
+    return Decimal(mdf["quarterly"]) if mdf else Decimal(0)
+
+
 @dataclass
 class AllocationResult:
     quarter: Quarter
@@ -82,7 +87,7 @@ def mdf_allocate(*, tenant: Tenant, quarter: Quarter, by=None) -> AllocationResu
         lock_ledger(tenant)
         tiers = tiers_held_at_end(quarter.first_day)
         in_force = tiers_in_force(
-            program_ids={tier.program_id for tier in tiers.values()},
+            program_ids={tier.program_id for held in tiers.values() for tier in held},
             before=end_of_day(quarter.first_day, tenant.zone),
         )
         done = set(
@@ -91,11 +96,14 @@ def mdf_allocate(*, tenant: Tenant, quarter: Quarter, by=None) -> AllocationResu
             )
         )
         entries = []
-        for partner_id, tier in sorted(tiers.items()):
-            mdf = (in_force.get((tier.program_id, tier.key)) or {}).get("mdf")
-            if partner_id in done or not mdf or Decimal(mdf["quarterly"]) == 0:
+        for partner_id, held in sorted(tiers.items()):
+            # In several programs: the funds of the tier that gives the most, once a quarter.
+            tier, amount = max(
+                ((tier, _quarterly_mdf(in_force, tier)) for tier in held),
+                key=lambda pair: pair[1],
+            )
+            if partner_id in done or amount == 0:
                 continue
-            amount = Decimal(mdf["quarterly"])
             entries.append(
                 FundEntry(
                     tenant=tenant,

@@ -14,7 +14,6 @@ from django.views.decorators.http import require_http_methods, require_POST
 from partnerhub.queue import QueueUnavailable
 from partnerhub.tenancy.access import admin_only, object_or_404, staff_only
 from partners.selectors import partner_for_member
-from tiers.models import Placement
 
 from . import fund_services as services
 from .forms import ApproveForm, ClaimForm, FundRequestForm, ReasonForm
@@ -30,6 +29,7 @@ from .fund_selectors import (
 )
 from .models import ClaimDocument
 from .quarters import Quarter
+from .selectors import tiers_held_now
 
 
 def partner_funds(request, partner_pk: int):
@@ -84,9 +84,8 @@ def fund_request_detail(request, request_pk: int):
         "reason_form": ReasonForm(),
     }
     if side == Side.VENDOR:
-        placement = Placement.objects.filter(partner_id=fund_request.partner_id).first()
         context |= {
-            "tier": placement.tier if placement else None,
+            "tiers": tiers_held_now([fund_request.partner_id]).get(fund_request.partner_id, []),
             "funds": mdf_funds(
                 partner_id=fund_request.partner_id, today=request.tenant.local_today()
             ),

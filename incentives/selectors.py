@@ -16,19 +16,44 @@ from .models import EntryKind, RebateEntry
 from .quarters import Quarter
 
 
-def tiers_held_at_end(on: datetime.date) -> dict[int, Tier]:
-    """{partner id: tier} from each partner's latest history entry dated on or before `on`
-    (partners whose latest entry leaves them with no tier are absent)."""
+def tiers_held_at_end(on: datetime.date) -> dict[int, list[Tier]]:
+    """{partner id: the tiers it held at the end of `on`, one per program}, from each partner's
+    latest history entry in each program dated on or before `on` (a program where that entry
+    leaves it with no tier, or records that it left, is absent)."""
     changes = PlacementChange.objects.filter(on__lte=on)
     if connection.vendor == "postgresql":
-        latest = changes.order_by("partner_id", "-on", "-pk").distinct("partner_id")
-        tier_ids = dict(latest.values_list("partner_id", "to_tier_id"))
-    else:
-        tier_ids = dict(
-            changes.order_by("partner_id", "on", "pk").values_list("partner_id", "to_tier_id")
+        latest = changes.order_by("partner_id", "program_id", "-on", "-pk").distinct(
+            "partner_id", "program_id"
         )
+        rows = latest.values_list("partner_id", "program_id", "to_tier_id")
+        tier_ids = {(partner, program): tier for partner, program, tier in rows}
+    else:
+        ordered = changes.order_by("partner_id", "program_id", "on", "pk")
+        tier_ids = {
+            (partner, program): tier
+            for partner, program, tier in ordered.values_list(
+                "partner_id", "program_id", "to_tier_id"
+            )
+        }
     tiers = Tier.objects.in_bulk({tier_id for tier_id in tier_ids.values() if tier_id})
-    return {partner: tiers[tier] for partner, tier in tier_ids.items() if tier in tiers}
+    held: dict[int, list[Tier]] = defaultdict(list)
+    for (partner_id, _), tier_id in sorted(tier_ids.items()):
+        if tier_id in tiers:
+            held[partner_id].append(tiers[tier_id])
+    return dict(held)
+
+
+def tiers_held_now(partner_ids=None) -> dict[int, list[Tier]]:
+    """{partner id: the tiers it holds now, one per program, by program name}."""
+    from tiers.models import Placement
+
+    placements = Placement.objects.filter(tier__isnull=False).select_related("tier__program")
+    if partner_ids is not None:
+        placements = placements.filter(partner_id__in=partner_ids)
+    held: dict[int, list[Tier]] = defaultdict(list)
+    for placement in placements.order_by("program__name", "program_id"):
+        held[placement.partner_id].append(placement.tier)
+    return dict(held)
 
 
 @dataclass(frozen=True)
@@ -268,7 +293,7 @@ def discount_price_list() -> list[DiscountRow]:
     replaces its partner price lists with this, so a partner that lost its tier loses its
     discount there too."""
     from partners.models import Partner
-    from tiers.models import Benefit, BenefitKind, Placement
+    from tiers.models import Benefit, BenefitKind
     from tiers.program_file import discount_percent
 
     percents: dict[int, Decimal] = {}
@@ -277,16 +302,17 @@ def discount_price_list() -> list[DiscountRow]:
         percent = discount_percent(value)
         if percent is not None:
             percents.setdefault(tier_id, percent)
-    held: dict[int, Tier] = {
-        placement.partner_id: placement.tier
-        for placement in Placement.objects.filter(tier__isnull=False).select_related("tier")
-        if placement.tier is not None
-    }
+    held = tiers_held_now()
     rows = []
     for partner_id, ref in Partner.objects.order_by("ref").values_list("pk", "ref"):
-        tier = held.get(partner_id)
-        if tier is None:
+        # In several programs, the partner buys at the best discount any of its tiers gives.
+        best = max(
+            ((percents.get(tier.pk, Decimal(0)), tier.key) for tier in held.get(partner_id, [])),
+            default=None,
+            key=lambda pair: pair[0],
+        )
+        if best is None:
             rows.append(DiscountRow(ref, "", Decimal(0)))
         else:
-            rows.append(DiscountRow(ref, tier.key, percents.get(tier.pk, Decimal(0))))
+            rows.append(DiscountRow(ref, best[1], best[0]))
     return rows

@@ -66,7 +66,7 @@ def rebates_accrue(*, tenant: Tenant, quarter: Quarter, by=None) -> AccrualResul
         lock_ledger(tenant)
         tiers = tiers_held_at_end(quarter.last_day)
         rates = rebate_rates_in_force(
-            program_ids={tier.program_id for tier in tiers.values()},
+            program_ids={tier.program_id for held in tiers.values() for tier in held},
             before=end_of_day(quarter.last_day, tenant.zone),
         )
         wanted = _amounts_earned(tiers, rates, quarter)
@@ -119,22 +119,23 @@ def rebates_accrue(*, tenant: Tenant, quarter: Quarter, by=None) -> AccrualResul
 
 
 def _amounts_earned(tiers, rates, quarter) -> dict[tuple[int, int], tuple]:
-    """{(partner id, metric id): (tier id, base, rate, amount)} for every rebate earned."""
+    """{(partner id, metric id): (tier id, base, rate, amount)} for every rebate earned. A
+    partner in several programs earns each metric's rebate once, at the tier (of any of its
+    programs) that pays the most for it: the same sales are never paid twice."""
     keys = {rate.metric for tier_rates in rates.values() for rate in tier_rates}
     ids = metric_ids(keys)
     sums = quarter_sums(quarter=quarter, metric_keys=keys)
-    earned = {}
-    for partner_id, tier in tiers.items():
-        for rate in rates.get((tier.program_id, tier.key), []):
-            if rate.metric not in ids:
-                continue
-            base = sums.get((partner_id, rate.metric), Decimal(0))
-            earned[(partner_id, ids[rate.metric])] = (
-                tier.pk,
-                base,
-                rate.rate,
-                rebate_amount(base, rate.rate, rate.cap),
-            )
+    earned: dict[tuple[int, int], tuple] = {}
+    for partner_id, held in tiers.items():
+        for tier in held:
+            for rate in rates.get((tier.program_id, tier.key), []):
+                if rate.metric not in ids:
+                    continue
+                base = sums.get((partner_id, rate.metric), Decimal(0))
+                amount = rebate_amount(base, rate.rate, rate.cap)
+                key = (partner_id, ids[rate.metric])
+                if key not in earned or amount > earned[key][3]:
+                    earned[key] = (tier.pk, base, rate.rate, amount)
     return earned
 
 

@@ -63,16 +63,25 @@ class PartnerForm(forms.ModelForm):
             "status",
             "account_manager",
             "joined_on",
-            "program",
         ]
         widgets = {"joined_on": forms.DateInput(attrs={"type": "date"})}
-        field_classes = {"account_manager": SafeModelChoiceField, "program": SafeModelChoiceField}
+        field_classes = {"account_manager": SafeModelChoiceField}
+
+    programs = forms.ModelMultipleChoiceField(
+        queryset=None,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Each program places the partner on its own. Leaving one ends the partner's "
+        "standing there; its history keeps it.",
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["account_manager"].queryset = partner_managers()
         self.fields["account_manager"].label_from_instance = lambda m: m.user.display_name
-        self.fields["program"].queryset = Program.objects.order_by("name")
+        self.fields["programs"].queryset = Program.objects.order_by("name")
+        if self.instance.pk:
+            self.initial["programs"] = list(self.instance.programs.values_list("pk", flat=True))
         self.fields["joined_on"].required = False
         self.fields["joined_on"].help_text = "Leave empty for today."
 

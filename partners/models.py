@@ -19,8 +19,9 @@ class Partner(TenantOwnedModel):
         "reference", max_length=64, help_text="The program's own id for this partner."
     )
     name = models.CharField(max_length=200)
-    program = models.ForeignKey(
-        "tiers.Program", on_delete=models.SET_NULL, null=True, blank=True, related_name="partners"
+    # Its tracks: one placement in each program it belongs to (written by tiers.tracks).
+    programs = models.ManyToManyField(
+        "tiers.Program", through="tiers.Placement", related_name="partners", blank=True
     )
     type = models.CharField(max_length=32, validators=[partner_type_validator])
     region = models.CharField(max_length=100, blank=True)

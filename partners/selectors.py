@@ -1,6 +1,16 @@
 from dataclasses import dataclass
 
-from django.db.models import Count, IntegerField, Q, QuerySet, Value
+from django.db.models import (
+    Count,
+    Exists,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
 from django.db.models.functions import Coalesce, Lower
 from django.http import Http404
 
@@ -40,11 +50,13 @@ class PartnerFilters:
 
 
 def partner_list(*, filters: PartnerFilters) -> QuerySet[Partner]:
-    partners = Partner.objects.select_related(
-        "account_manager__user",
-        "placement__tier",
-        "placement__override_tier",
-        "placement__program",
+    from tiers.models import Placement
+
+    tracks = Placement.objects.select_related("tier", "override_tier", "program").order_by(
+        "program__name", "program_id"
+    )
+    partners = Partner.objects.select_related("account_manager__user").prefetch_related(
+        Prefetch("placements", queryset=tracks, to_attr="tracks")
     )
     if filters.search:
         partners = partners.filter(
@@ -58,17 +70,19 @@ def partner_list(*, filters: PartnerFilters) -> QuerySet[Partner]:
         partners = partners.filter(status=filters.status)
     if filters.account_manager is not None:
         partners = partners.filter(account_manager=filters.account_manager)
-    if filters.tier == "none":
-        partners = partners.filter(Q(placement__isnull=True) | Q(placement__tier__isnull=True))
+    placed = Placement.objects.filter(partner_id=OuterRef("pk"))
+    if filters.tier == "none":  # no tier in any of its programs
+        partners = partners.exclude(Exists(placed.filter(tier__isnull=False)))
     elif filters.tier:
-        partners = partners.filter(placement__tier_id=filters.tier)
+        partners = partners.filter(Exists(placed.filter(tier_id=filters.tier)))
     if filters.at_risk:
-        partners = partners.filter(placement__at_risk_since__isnull=False)
+        partners = partners.filter(Exists(placed.filter(at_risk_since__isnull=False)))
     if filters.sort in _NO_TIER_LAST:
+        highest = placed.filter(tier__isnull=False).order_by("-tier__rank").values("tier__rank")
         partners = partners.annotate(
             # IntegerField: a rank is positive, and Django refuses -1 for a positive field.
             tier_order=Coalesce(
-                "placement__tier__rank",
+                Subquery(highest[:1]),
                 Value(_NO_TIER_LAST[filters.sort]),
                 output_field=IntegerField(),
             )
@@ -131,32 +145,38 @@ def partner_refs_by_case(refs) -> dict[str, str]:
 
 
 PARTNER_CSV_COLUMNS = (
-    "ref", "name", "type", "region", "status", "tier", "at_risk_since", "grace_ends_on",
-    "override_until", "account_manager", "joined_on",
+    "ref", "name", "type", "region", "status", "programs", "tier", "at_risk_since",
+    "grace_ends_on", "override_until", "account_manager", "joined_on",
 )  # fmt: skip
 
 
 def partner_csv_rows(partners: QuerySet[Partner]):
-    """The header, then one row a partner, read in chunks (a list of 50,000 streams)."""
+    """The header, then one row a partner, read in chunks (a list of 50,000 streams). A
+    partner in several programs has its programs split by `;`, and its tier, at-risk, grace
+    and override cells split the same way, in the same order (as import_partners reads
+    `programs`)."""
     from partnerhub.csvfiles import formula_safe
+
+    def each(tracks, value) -> str:
+        return ";".join(value(track) for track in tracks)
+
+    def day(date) -> str:
+        return date.isoformat() if date else ""
 
     yield list(PARTNER_CSV_COLUMNS)
     for partner in partners.iterator(chunk_size=2_000):
-        placement = getattr(partner, "placement", None)
-        tier = placement.tier if placement else None
-        grace_ends = placement.grace_ends_on() if placement else None
+        tracks = partner.tracks
         yield [
             formula_safe(partner.ref),
             formula_safe(partner.name),
             partner.type,
             formula_safe(partner.region),
             partner.status,
-            tier.key if tier else "",
-            placement.at_risk_since.isoformat() if placement and placement.at_risk_since else "",
-            grace_ends.isoformat() if grace_ends else "",
-            placement.override_until.isoformat()
-            if placement and placement.override_tier_id
-            else "",
+            each(tracks, lambda t: t.program.key),
+            each(tracks, lambda t: t.tier.key if t.tier else ""),
+            each(tracks, lambda t: day(t.at_risk_since)),
+            each(tracks, lambda t: day(t.grace_ends_on())),
+            each(tracks, lambda t: day(t.override_until) if t.override_tier_id else ""),
             partner.account_manager.user.email if partner.account_manager else "",
             partner.joined_on.isoformat(),
         ]

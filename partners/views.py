@@ -150,7 +150,9 @@ def partner_create(request):
     form = PartnerForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            partner = services.partner_create(tenant=request.tenant, **form.cleaned_data)
+            partner = services.partner_create(
+                tenant=request.tenant, by=request.user, **form.cleaned_data
+            )
         except ValidationError as error:
             form.add_error(None, error)
         else:
@@ -171,7 +173,7 @@ def partner_edit(request, partner_pk: int):
         if fields["joined_on"] is None:
             fields["joined_on"] = partner.joined_on
         try:
-            services.partner_update(partner=partner, **fields)
+            services.partner_update(partner=partner, by=request.user, **fields)
         except ValidationError as error:
             form.add_error(None, error)
         else:

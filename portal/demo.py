@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import Q
 from django_scopes import scope
 
 from incentives.fund_selectors import funds_available
@@ -32,6 +33,7 @@ from partners.models import Partner, PartnerStatus
 from tiers.models import CriteriaVersion, Program, Tier
 from tiers.programs import program_load
 from tiers.services import recalculation_create, recalculation_run
+from tiers.tracks import tracks_set
 from training.models import (
     AwardSource,
     Certification,
@@ -374,6 +376,80 @@ DEMO_PROGRAM = {
         },
     ],
 }
+# A second track: managed-services partners (and the demo partner users' own partners) are
+# also in a services specialisation, which places them on its own.
+DEMO_SERVICES = {
+    "key": "services",
+    "name": "Managed Services Specialisation",
+    "grace_days": 60,
+    "demotions": "quarterly",
+    "certifications": [
+        {"key": "sales-pro", "name": "Sales Professional"},
+        {"key": "architect", "name": "Certified Architect"},
+    ],
+    "tiers": [
+        {
+            "key": "authorised",
+            "name": "Authorised",
+            "rank": 0,
+            "rule": None,
+            "benefits": [{"title": "Listed as a services partner in the locator", "kind": "other"}],
+        },
+        {
+            "key": "specialist",
+            "name": "Specialist",
+            "rank": 1,
+            "rule": {
+                "all": [
+                    {"certification": ["architect", "sales-pro"], "min": 1},
+                    {"metric": "deals", "agg": "sum", "window": 12, "op": ">=", "value": 10},
+                ]
+            },
+            "benefits": [
+                {"title": "Services discount", "kind": "discount", "value": "15 %"},
+                {"title": "Co-delivery with our professional services", "kind": "support"},
+            ],
+        },
+        {
+            "key": "expert",
+            "name": "Expert",
+            "rank": 2,
+            # Points: deals this fiscal year, satisfied customers, certified architects.
+            "rule": {
+                "points": [
+                    {
+                        "metric": "deals",
+                        "agg": "sum",
+                        "window": "fytd",
+                        "per": 5,
+                        "add": 10,
+                        "max": 50,
+                    },
+                    {
+                        "when": {
+                            "metric": "csat",
+                            "agg": "avg",
+                            "window": 6,
+                            "op": ">=",
+                            "value": "4.0",
+                        },
+                        "add": 30,
+                    },
+                    {"when": {"certification": "architect", "min": 1}, "add": 30},
+                ],
+                "op": ">=",
+                "value": 80,
+            },
+            "mdf": {"quarterly": "4000"},
+            "benefits": [
+                {"title": "Services discount", "kind": "discount", "value": "22 %"},
+                {"title": "Market development funds", "kind": "mdf", "value": "4,000 a quarter"},
+                {"title": "Named services architect", "kind": "support"},
+            ],
+        },
+    ],
+}
+DEMO_SERVICES_PARTNERS = ("P-0001", "P-0003")  # besides every msp: the demo partner logins'
 DEMO_EVALUATED_ON = date(2026, 11, 1)
 # The demo program has been in force since December 2025 and evaluated at each quarter's
 # start, so its partners have a tier history and three quarters of rebates.
@@ -387,13 +463,25 @@ def _demo_program(tenant: Tenant) -> None:
     if Program.objects.exists():
         return
     program, _, _ = program_load(tenant=tenant, data=DEMO_PROGRAM)
-    CriteriaVersion.objects.filter(program=program).update(created_at=DEMO_PROGRAM_SINCE)
-    Partner.objects.update(program=program)
+    services, _, _ = program_load(tenant=tenant, data=DEMO_SERVICES)
+    CriteriaVersion.objects.update(created_at=DEMO_PROGRAM_SINCE)
+    services_ids = set(
+        Partner.objects.filter(Q(type="msp") | Q(ref__in=DEMO_SERVICES_PARTNERS)).values_list(
+            "pk", flat=True
+        )
+    )
+    tracks_set(
+        tenant=tenant,
+        wanted={
+            partner_id: {program.pk, services.pk} if partner_id in services_ids else {program.pk}
+            for partner_id in Partner.objects.values_list("pk", flat=True)
+        },
+        on=DEMO_PROGRAM_SINCE.date(),
+    )
 
 
 def _demo_placements(tenant: Tenant) -> None:
-    program = Program.objects.get(key=DEMO_PROGRAM["key"])
-    if program.last_evaluated_on is None:
+    for program in Program.objects.filter(last_evaluated_on__isnull=True):
         for as_of in (*DEMO_EVALUATIONS, DEMO_EVALUATED_ON):
             run = recalculation_create(program=program, as_of=as_of)
             recalculation_run(run=run, notify=False)

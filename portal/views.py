@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
@@ -15,7 +16,7 @@ from partnerhub.tenancy.access import object_or_404
 from partnerhub.tenancy.models import Role
 from partners.selectors import partner_counts_by_status, partner_for_member
 from portal.selectors import program_health, would_move
-from tiers.selectors import notices_of, notices_unread, partner_standing
+from tiers.selectors import NoSuchTrack, notices_of, notices_unread, partner_standing
 from tiers.services import notices_mark_read
 from training.selectors import partner_certifications
 
@@ -24,7 +25,7 @@ def portal_home(request):
     membership = request.membership
     if membership.is_partner_user:
         partner = partner_for_member(membership=membership, partner_id=membership.partner_id)
-        standing = partner_standing(partner=partner, currency=request.tenant.currency)
+        standing = _standing(request, partner)
         worth, next_worth = tiers_worth(standing.tier, standing.next_tier)
         context = {
             "partner": partner,
@@ -53,7 +54,7 @@ def portal_home(request):
 def partner_detail(request, partner_pk: int):
     """Managers see any partner; a partner user sees its own and gets 404 for any other."""
     partner = partner_for_member(membership=request.membership, partner_id=partner_pk)
-    standing = partner_standing(partner=partner, currency=request.tenant.currency)
+    standing = _standing(request, partner)
     worth, next_worth = tiers_worth(standing.tier, standing.next_tier)
     context = {
         "partner": partner,
@@ -66,6 +67,18 @@ def partner_detail(request, partner_pk: int):
         ),
     }
     return render(request, "portal/partner_detail.html", context)
+
+
+def _standing(request, partner):
+    """The partner's standing in the program `?program=KEY` names (its first without one)."""
+    try:
+        return partner_standing(
+            partner=partner,
+            currency=request.tenant.currency,
+            program_key=request.GET.get("program"),
+        )
+    except NoSuchTrack as error:
+        raise Http404(str(error)) from None
 
 
 NOTICES_PER_PAGE = 50

@@ -111,8 +111,9 @@ def _ids(env) -> dict[str, int]:
         "from partners.models import Partner\n"
         "with scopes_disabled():\n"
         "    partner = Partner.objects.get(tenant__slug='acme', ref='P-0008')\n"
-        "    tier = partner.program.tiers.order_by('-rank').first()\n"
-        "    print(partner.pk, partner.program_id, tier.pk)"
+        "    program = partner.programs.order_by('name').first()\n"
+        "    tier = program.tiers.order_by('-rank').first()\n"
+        "    print(partner.pk, program.pk, tier.pk)"
     )
     found = subprocess.run(  # noqa: S603 - our own manage.py
         [sys.executable, str(ROOT / "manage.py"), "shell", "-c", code],

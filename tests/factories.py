@@ -48,6 +48,28 @@ class PartnerFactory(factory.django.DjangoModelFactory):
     region = "EMEA"
     joined_on = datetime.date(2024, 1, 15)
 
+    @factory.post_generation
+    def program(self, create, extracted, **kwargs):
+        """PartnerFactory(program=program): the partner is in that program from its start."""
+        if create and extracted is not None:
+            move_to(Partner.objects.filter(pk=self.pk), extracted)
+
+
+def move_to(partners, program) -> None:
+    """Make each of `partners` (a queryset) a member of `program` only, joined on its own
+    joined_on: what a fixture needs (real moves go through tiers.tracks, with history)."""
+    from tiers.models import Placement
+
+    Placement.objects.filter(partner__in=partners).exclude(program=program).delete()
+    Placement.objects.bulk_create(
+        [
+            Placement(tenant_id=tenant_id, partner_id=pk, program=program, joined_on=joined_on)
+            for pk, tenant_id, joined_on in partners.exclude(
+                placements__program=program
+            ).values_list("pk", "tenant_id", "joined_on")
+        ]
+    )
+
 
 class MembershipFactory(factory.django.DjangoModelFactory):
     class Meta:

@@ -116,7 +116,13 @@ def demotion_approve(*, pending_id: int, by, today: datetime.date) -> PendingDem
     """The demotion takes effect today: the tier moves, the history is dated today, and the
     partner and its manager are told."""
     pending = _pending(pending_id)
-    placement = Placement.objects.select_for_update().get(partner=pending.partner)
+    placement = (
+        Placement.objects.select_for_update()
+        .filter(partner=pending.partner, program=pending.program)
+        .first()
+    )
+    if placement is None:
+        raise DecisionRefused(f"{pending.partner.name} is no longer in {pending.program.name}.")
     if placement.tier_id != pending.from_tier_id:
         raise DecisionRefused(
             f"{pending.partner.name} is no longer at {pending.from_tier.name}; nothing to approve."

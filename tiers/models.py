@@ -107,12 +107,16 @@ class Benefit(TenantOwnedModel):
 
 
 class Placement(TenantOwnedModel):
-    """Where a partner stands in its program now, and why."""
+    """A partner's track in one program: that it belongs there, where it stands now, and why.
 
-    partner = models.OneToOneField(
-        "partners.Partner", on_delete=models.CASCADE, related_name="placement"
+    A partner may be in several programs at once; each places it independently. The row is the
+    membership too: it exists from the day the partner joins the program until it leaves."""
+
+    partner = models.ForeignKey(
+        "partners.Partner", on_delete=models.CASCADE, related_name="placements"
     )
-    program = models.ForeignKey(Program, on_delete=models.CASCADE, null=True, related_name="+")
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="placements")
+    joined_on = models.DateField(help_text="When the partner joined this program.")
     tier = models.ForeignKey(
         Tier, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -140,11 +144,18 @@ class Placement(TenantOwnedModel):
     # {"tier": id or None, "at_risk_since": "YYYY-MM-DD" or None}.
     before_override = models.JSONField(default=dict, blank=True)
 
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["partner", "program"], name="placement_once_per_program"
+            )
+        ]
+
     def __str__(self):
         return f"{self.partner}: {self.tier or 'no tier'}"
 
     def grace_ends_on(self) -> datetime.date | None:
-        if self.at_risk_since is None or self.program is None:
+        if self.at_risk_since is None:
             return None
         return self.at_risk_since + datetime.timedelta(days=self.program.grace_days)
 
@@ -167,6 +178,7 @@ class ChangeReason(models.TextChoices):
     OVERRIDE_CLEARED = "override_cleared", "Override cleared"
     AT_RISK = "at_risk", "At risk"
     UNDONE = "undone", "Run undone"
+    LEFT = "left", "Left the program"
 
 
 class PlacementChange(TenantOwnedModel):
@@ -198,7 +210,7 @@ class PlacementChange(TenantOwnedModel):
         ordering = ["-on", "-pk"]
         constraints = [
             models.UniqueConstraint(
-                fields=["partner", "on", "from_tier", "to_tier", "reason"],
+                fields=["partner", "program", "on", "from_tier", "to_tier", "reason"],
                 condition=models.Q(undone_at__isnull=True) & ~models.Q(reason="undone"),
                 name="placement_change_once",
                 nulls_distinct=False,

@@ -3,6 +3,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
+from typing import NoReturn
 
 from django.db import connection
 from django.db.models import Count, Max, Q
@@ -23,6 +24,7 @@ from .engine import (
     WindowStats,
     before_span,
     certification_keys,
+    closest,
     conditions_read,
     parse_rule,
     window_span,
@@ -83,7 +85,7 @@ def program_facts(
         else:
             metrics[partner_id][(span.metric, span.window)] = stats
     certified: dict[int, dict] = defaultdict(dict)
-    partner_ids = Partner.objects.filter(program=program).values("pk")
+    partner_ids = Placement.objects.filter(program=program).values("partner_id")
     if cert_keys:
         for (partner_id, key), people in certified_people_count(
             on=on, partner_ids=partner_ids, certification_keys=cert_keys
@@ -98,9 +100,9 @@ def program_facts(
     if any(isinstance(c, PartnerCondition) for c in conditions):
         attributes = {
             pk: {"type": type_, "region": region}
-            for pk, type_, region in Partner.objects.filter(program=program).values_list(
-                "pk", "type", "region"
-            )
+            for pk, type_, region in Partner.objects.filter(
+                placements__program=program
+            ).values_list("pk", "type", "region")
         }
     return {
         partner_id: PartnerFacts(
@@ -177,8 +179,8 @@ def _span_stats_sql(program, spans: list[MetricSpan], metric_ids):
                 layout.append((span, name))
     sql = (
         f"SELECT v.partner_id, {', '.join(columns)} "  # noqa: S608 - constant SQL
-        "FROM metrics_metricvalue v JOIN partners_partner p ON p.id = v.partner_id "
-        "WHERE p.program_id = %s AND v.metric_id = ANY(%s) AND v.period >= %s AND v.period <= %s "
+        "FROM metrics_metricvalue v JOIN tiers_placement t ON t.partner_id = v.partner_id "
+        "WHERE t.program_id = %s AND v.metric_id = ANY(%s) AND v.period >= %s AND v.period <= %s "
         "GROUP BY v.partner_id"
     )
     first = min(span.first for span in spans)
@@ -198,7 +200,7 @@ def _span_stats_sql(program, spans: list[MetricSpan], metric_ids):
 def _span_stats_python(program, spans: list[MetricSpan], metric_ids):
     """The same facts computed in Python from the rows (SQLite has no FILTER on arrays)."""
     rows = MetricValue.objects.filter(
-        partner__program=program,
+        partner__placements__program=program,
         metric_id__in={metric_ids[span.metric] for span in spans},
         period__gte=min(span.first for span in spans),
         period__lte=max(span.last for span in spans),
@@ -222,12 +224,43 @@ def _span_stats_python(program, spans: list[MetricSpan], metric_ids):
                 )
 
 
-def placement_for_partner(partner_id: int) -> Placement | None:
-    return (
-        Placement.objects.select_related("tier", "program", "qualified_tier", "override_tier")
+def partner_tracks(partner_id: int) -> list[Placement]:
+    """The partner's placements, one per program it belongs to, by program name."""
+    return list(
+        Placement.objects.select_related(
+            "tier", "program", "qualified_tier", "override_tier", "override_by"
+        )
         .filter(partner_id=partner_id)
-        .first()
+        .order_by("program__name", "program_id")
     )
+
+
+class NoSuchTrack(ValueError):
+    """The partner is in no program, or not in the one named, or in several and none named."""
+
+
+def partner_track(partner: Partner, program_key: str | None) -> Placement:
+    """The partner's placement in the program `program_key`; with no key, its only one."""
+    tracks = partner_tracks(partner.pk)
+    keys = [track.program.key for track in tracks]
+    if not tracks:
+        raise NoSuchTrack(f"{partner.name} is in no program.")
+    if not program_key:
+        if len(tracks) > 1:
+            raise NoSuchTrack(
+                f"{partner.name} is in {len(tracks)} programs ({', '.join(keys)}); name one."
+            )
+        return tracks[0]
+    for track in tracks:
+        if track.program.key == program_key:
+            return track
+    _not_in(partner, program_key, keys)
+
+
+def _not_in(partner: Partner, program_key: str, keys: list[str]) -> NoReturn:
+    guess = closest(program_key, keys)
+    hint = f"did you mean “{guess}”?" if guess else f"its programs: {', '.join(keys)}"
+    raise NoSuchTrack(f"{partner.name} is not in a program “{program_key[:60]}” ({hint})")
 
 
 def tier_distribution(program: Program) -> list[tuple[Tier | None, int]]:
@@ -272,6 +305,7 @@ def active_overrides(program: Program, today: datetime.date):
 @dataclass
 class PartnerStanding:
     placement: Placement | None
+    tracks: list[Placement] = field(default_factory=list)  # every program the partner is in
     tier: Tier | None = None
     next_tier: Tier | None = None
     progress: list = field(default_factory=list)
@@ -291,17 +325,34 @@ class PartnerStanding:
     def grace_ends_on(self) -> datetime.date | None:
         return self.placement.grace_ends_on() if self.placement else None
 
+    @property
+    def history_spans_programs(self) -> bool:
+        return len(self.tracks) > 1 or len({c.program_id for c in self.history}) > 1
 
-def partner_standing(*, partner: Partner, currency: str) -> PartnerStanding:
-    """The partner's tier, benefits, next tier and progress toward it, and its history.
+
+def partner_standing(
+    *, partner: Partner, currency: str, program_key: str | None = None
+) -> PartnerStanding:
+    """The partner's tier, benefits, next tier and progress toward it in one of its programs
+    (`program_key`, or the first by name), and its history in all of them.
 
     Progress reads the latest evaluation's explanation against the rules of the criteria
     version that evaluation used, so the lines always match what was decided. A fixed number
-    of queries.
+    of queries. NoSuchTrack for a key of a program the partner is not in.
     """
-    placement = placement_for_partner(partner.pk)
-    standing = PartnerStanding(placement)
-    if placement is None or placement.program is None:
+    tracks = partner_tracks(partner.pk)
+    placement = tracks[0] if tracks else None
+    if program_key:
+        placement = next((t for t in tracks if t.program.key == program_key), None)
+        if placement is None:
+            _not_in(partner, program_key, [t.program.key for t in tracks])
+    standing = PartnerStanding(placement, tracks)
+    standing.history = list(
+        PlacementChange.objects.filter(partner=partner)
+        .select_related("from_tier", "to_tier", "by", "program")
+        .order_by("-on", "-pk")[:12]
+    )
+    if placement is None:
         return standing
     tiers = list(
         Tier.objects.filter(program=placement.program).prefetch_related("benefits").order_by("rank")
@@ -309,11 +360,6 @@ def partner_standing(*, partner: Partner, currency: str) -> PartnerStanding:
     standing.tier = next((t for t in tiers if t.pk == placement.tier_id), None)
     rank = standing.tier.rank if standing.tier else -1
     standing.next_tier = next((t for t in tiers if t.rank > rank), None)
-    standing.history = list(
-        PlacementChange.objects.filter(partner=partner)
-        .select_related("from_tier", "to_tier", "by")
-        .order_by("-on", "-pk")[:12]
-    )
     standing.evaluated_with_older_criteria = CriteriaVersion.objects.filter(
         program=placement.program,
         number__gt=placement.version or 0,

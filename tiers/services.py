@@ -171,15 +171,11 @@ def _evaluate_program(program, as_of, *, write, progress, proposed=None) -> RunS
     tier_by_id = {tier.pk: tier for tier in tiers}
     rule_by_key = {rule.key: rule for rule in rules}
     facts = program_facts(program=program, rules=rules, on=as_of)
-    partners = list(
-        Partner.objects.filter(program=program)
-        .order_by("ref")
-        .values_list("pk", "ref", "name", "joined_on")
-    )
     reviews = _review_dates(program)
-    placements = {
-        p.partner_id: p
-        for p in Placement.objects.filter(partner__program=program).only(
+    placements = list(
+        Placement.objects.filter(program=program)
+        .select_related("partner")
+        .only(
             "pk",
             "tenant_id",
             "partner_id",
@@ -193,22 +189,20 @@ def _evaluate_program(program, as_of, *, write, progress, proposed=None) -> RunS
             "before_evaluation",
             "override_tier_id",
             "override_until",
+            "partner__ref",
+            "partner__name",
+            "partner__joined_on",
         )
-    }
+        .order_by("partner__ref")
+    )
 
     summary = RunSummary(as_of=as_of)
-    to_create: list[Placement] = []
-    to_update: list[Placement] = []
     history: list[PlacementChange] = []
     awaiting: dict[int, tuple[Standing, Move]] = {}
-    for done, (partner_id, ref, name, joined_on) in enumerate(partners, start=1):
-        placement = placements.get(partner_id)
-        if placement is None:
-            placement = Placement(tenant_id=program.tenant_id, partner_id=partner_id)
-            to_create.append(placement)
-        else:
-            to_update.append(placement)
-        standing = _standing_before(placement, program, as_of, tier_by_id)
+    for done, placement in enumerate(placements, start=1):
+        partner_id, partner = placement.partner_id, placement.partner
+        ref, name, joined_on = partner.ref, partner.name, partner.joined_on
+        standing = _standing_before(placement, as_of, tier_by_id)
         partner_facts = facts.get(partner_id, NO_FACTS)
         qualified, decisions = qualified_tier(rules, partner_facts)
         override = tier_by_id.get(placement.override_tier_id or 0)
@@ -247,11 +241,11 @@ def _evaluate_program(program, as_of, *, write, progress, proposed=None) -> RunS
         if change is None:
             summary.unchanged += 1
         if progress and done % 5_000 == 0:
-            progress(done, len(partners))
+            progress(done, len(placements))
 
     summary.awaiting_approval = len(awaiting)
     if write:
-        _write_placements(to_create, to_update)
+        _write_placements(placements)
         _write_history(history)
         if program.demotion_approval or awaiting:
             from .governance import pending_demotions_sync  # governance builds on this module
@@ -320,17 +314,15 @@ def _write_history(history: list[PlacementChange]) -> None:
         cursor.execute("DROP TABLE change_rows")
 
 
-def _write_placements(to_create: list[Placement], to_update: list[Placement]) -> None:
+def _write_placements(placements: list[Placement]) -> None:
     """Save the evaluated placements. On PostgreSQL: COPY into a temporary table and one
-    upsert, instead of Django's bulk_update (a CASE per row and field: minutes at 50,000)."""
+    UPDATE, instead of Django's bulk_update (a CASE per row and field: minutes at 50,000). A
+    placement removed meanwhile (its partner left the program) stays removed."""
     if connection.vendor != "postgresql":
-        Placement.objects.bulk_create(to_create, batch_size=5_000)
-        Placement.objects.bulk_update(to_update, PLACEMENT_FIELDS, batch_size=5_000)
+        Placement.objects.bulk_update(placements, PLACEMENT_FIELDS, batch_size=5_000)
         return
     columns = (
-        "tenant_id",
-        "partner_id",
-        "program_id",
+        "id",
         "tier_id",
         "qualified_tier_id",
         "at_risk_since",
@@ -341,18 +333,15 @@ def _write_placements(to_create: list[Placement], to_update: list[Placement]) ->
     )
     with connection.cursor() as cursor:
         cursor.execute(
-            "CREATE TEMPORARY TABLE placement_rows (tenant_id bigint, partner_id bigint, "
-            "program_id bigint, tier_id bigint, qualified_tier_id bigint, at_risk_since date, "
-            "evaluated_on date, version integer, explanation jsonb, before_evaluation jsonb) "
-            "ON COMMIT DROP"
+            "CREATE TEMPORARY TABLE placement_rows (id bigint, tier_id bigint, "
+            "qualified_tier_id bigint, at_risk_since date, evaluated_on date, version integer, "
+            "explanation jsonb, before_evaluation jsonb) ON COMMIT DROP"
         )
         with cursor.copy(f"COPY placement_rows ({', '.join(columns)}) FROM STDIN") as copy:
-            for p in (*to_create, *to_update):
+            for p in placements:
                 copy.write_row(
                     (
-                        p.tenant_id,
-                        p.partner_id,
-                        p.program_id,
+                        p.pk,
                         p.tier_id,
                         p.qualified_tier_id,
                         p.at_risk_since,
@@ -362,17 +351,14 @@ def _write_placements(to_create: list[Placement], to_update: list[Placement]) ->
                         json.dumps(p.before_evaluation),
                     )
                 )
-        updated = ", ".join(f"{c} = excluded.{c}" for c in columns[2:])
+        updated = ", ".join(f"{c} = r.{c}" for c in columns[1:])
         cursor.execute(
-            f"INSERT INTO tiers_placement ({', '.join(columns)}, override_reason, before_override) "  # noqa: S608
-            f"SELECT {', '.join(columns)}, '', '{{}}'::jsonb FROM placement_rows "
-            f"ON CONFLICT (partner_id) DO UPDATE SET {updated}"
+            f"UPDATE tiers_placement p SET {updated} FROM placement_rows r WHERE p.id = r.id"  # noqa: S608
         )
         cursor.execute("DROP TABLE placement_rows")
 
 
 PLACEMENT_FIELDS = [
-    "program",
     "tier",
     "qualified_tier",
     "at_risk_since",
@@ -383,10 +369,8 @@ PLACEMENT_FIELDS = [
 ]
 
 
-def _standing_before(placement, program, as_of, tier_by_id) -> Standing:
+def _standing_before(placement, as_of, tier_by_id) -> Standing:
     """The standing to evaluate from: before `as_of` if that date was evaluated already."""
-    if placement.program_id not in (None, program.pk):
-        return Standing()  # the partner moved program: it starts afresh
     if placement.evaluated_on == as_of and placement.before_evaluation:
         before = placement.before_evaluation
         tier = tier_by_id.get(before.get("tier"))
@@ -414,7 +398,6 @@ def _apply(placement, program, as_of, standing, move, qualified, decisions, tier
             "explanation": placement.explanation or {},
         }
     new_tier = tier_by_key.get(move.standing.tier)
-    placement.program = program
     placement.tier = new_tier
     placement.qualified_tier = tier_by_key.get(qualified.key) if qualified else None
     placement.at_risk_since = move.standing.at_risk_since
@@ -730,16 +713,16 @@ def placement_override(
     Takes effect at once; each evaluation before `until` keeps it; from `until` on, the rules
     apply again from the overridden tier.
     """
-    if partner.program_id is None or tier.program_id != partner.program_id:
-        raise ValueError(f"{tier.name} is not a tier of {partner.name}'s program.")
+    program = tier.program
+    placement = (
+        Placement.objects.select_for_update().filter(partner=partner, program=program).first()
+    )
+    if placement is None:
+        raise ValueError(f"{partner.name} is not in {program.name}, the program of {tier.name}.")
     if until <= today:
         raise ValueError("The override must end after today.")
     if not reason.strip():
         raise ValueError("Say why the tier is overridden.")
-    placement, _ = Placement.objects.select_for_update().get_or_create(
-        partner=partner, defaults={"tenant_id": partner.tenant_id, "program_id": partner.program_id}
-    )
-    program = tier.program
     previous = placement.tier
     if not placement.override_tier_id:  # a changed override keeps the standing before the first
         placement.before_override = {
@@ -750,7 +733,7 @@ def placement_override(
         }
     placement.override_tier, placement.override_until = tier, until
     placement.override_reason, placement.override_by = reason.strip(), by
-    placement.tier, placement.at_risk_since, placement.program = tier, None, program
+    placement.tier, placement.at_risk_since = tier, None
     placement.save()
     if previous != tier:
         PlacementChange.objects.get_or_create(
@@ -782,17 +765,21 @@ class NoOverride(ValueError):
 
 
 @transaction.atomic
-def placement_override_clear(*, partner: Partner, today: datetime.date) -> Placement:
+def placement_override_clear(
+    *, partner: Partner, program: Program, today: datetime.date
+) -> Placement:
     """Take back an override set by mistake: the partner returns to the tier and at-risk date
     it had before the override, and the history says so. (An override that simply runs out is
     not cleared: from its end date the rules apply from the overridden tier.)"""
     placement = (
         Placement.objects.select_for_update()
-        .filter(partner=partner, override_tier__isnull=False, override_until__gt=today)
+        .filter(
+            partner=partner, program=program, override_tier__isnull=False, override_until__gt=today
+        )
         .first()
     )
     if placement is None:
-        raise NoOverride(f"{partner.name} has no override to end.")
+        raise NoOverride(f"{partner.name} has no override to end in {program.name}.")
     held = placement.tier
     before = placement.before_override or {}
     placement.tier_id = before.get("tier")
@@ -801,8 +788,7 @@ def placement_override_clear(*, partner: Partner, today: datetime.date) -> Place
     placement.override_reason = ""
     placement.before_override = {}
     placement.save()
-    program = held.program if held else partner.program
-    if program is not None and placement.tier_id != getattr(held, "pk", None):
+    if placement.tier_id != getattr(held, "pk", None):
         PlacementChange.objects.get_or_create(
             tenant_id=partner.tenant_id,
             partner=partner,

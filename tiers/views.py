@@ -2,13 +2,13 @@ import datetime
 
 from django.contrib import messages
 from django.core.cache import cache
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from partnerhub.queue import QueueUnavailable
 from partnerhub.tenancy.access import admin_only, object_or_404, staff_only
-from partners.models import Partner
 from partners.selectors import partner_for_member
 
 from . import services
@@ -40,7 +40,7 @@ from .selectors import (
     movement_counts,
     movements,
     open_data,
-    placement_for_partner,
+    partner_tracks,
     rule_builder_choices,
     tier_distribution,
 )
@@ -241,7 +241,7 @@ def program_run(request, program_pk: int):
         context = {
             "program": program,
             "today": today,
-            "partners": Partner.objects.filter(program=program).count(),
+            "partners": program.placements.count(),
             "dashboard": f"{dashboard}?program={program.pk}",
             "waiting": waiting,
             "unconfirmed": request.method == "POST",
@@ -288,23 +288,35 @@ def run_status(request, run_pk: int):
 @staff_only
 @require_http_methods(["GET", "POST"])
 def partner_override(request, partner_pk: int):
+    """Hold a partner at a tier of one of its programs (`?program=KEY`; the first by name when
+    none is named), or end the hold."""
     partner = partner_for_member(membership=request.membership, partner_id=partner_pk)
-    if partner.program_id is None:
+    tracks = partner_tracks(partner.pk)
+    if not tracks:
         messages.error(request, f"{partner.name} is in no program.")
         return redirect("partner_detail", tenant_slug=request.tenant.slug, partner_pk=partner.pk)
-    tiers = Tier.objects.filter(program_id=partner.program_id).order_by("-rank")
+    wanted = request.GET.get("program") or request.POST.get("program")
+    placement = next((t for t in tracks if t.program.key == wanted), None) if wanted else tracks[0]
+    if placement is None:
+        raise Http404("The partner is not in that program.")
+    program = placement.program
+    back = reverse(
+        "partner_detail", kwargs={"tenant_slug": request.tenant.slug, "partner_pk": partner.pk}
+    )
+    back += f"?program={program.key}" if len(tracks) > 1 else ""
+    tiers = Tier.objects.filter(program=program).order_by("-rank")
     form = OverrideForm(request.POST or None, tiers=tiers)
     if request.method == "POST" and request.POST.get("action") == "clear":
         try:
             placement = services.placement_override_clear(
-                partner=partner, today=request.tenant.local_today()
+                partner=partner, program=program, today=request.tenant.local_today()
             )
         except services.NoOverride as error:
             messages.error(request, str(error))
         else:
-            back = placement.tier.name if placement.tier else "no tier"
-            messages.success(request, f"The override of {partner.name} ended: back at {back}.")
-        return redirect("partner_detail", tenant_slug=request.tenant.slug, partner_pk=partner.pk)
+            now = placement.tier.name if placement.tier else "no tier"
+            messages.success(request, f"The override of {partner.name} ended: back at {now}.")
+        return redirect(back)
     if request.method == "POST" and form.is_valid():
         try:
             services.placement_override(
@@ -319,20 +331,18 @@ def partner_override(request, partner_pk: int):
             form.add_error(None, str(error))
         else:
             messages.success(request, f"{partner.name} held at {form.cleaned_data['tier'].name}.")
-            return redirect(
-                "partner_detail", tenant_slug=request.tenant.slug, partner_pk=partner.pk
-            )
-    placement = placement_for_partner(partner.pk)
+            return redirect(back)
     restores_to = None
-    if placement and placement.before_override.get("tier"):
+    if placement.before_override.get("tier"):
         restores_to = tiers.filter(pk=placement.before_override["tier"]).first()
     context = {
         "partner": partner,
         "form": form,
         "placement": placement,
+        "tracks": tracks,
         "today": request.tenant.local_today(),
         "restores_to": restores_to,
-        "grace_days": partner.program.grace_days,
+        "grace_days": program.grace_days,
     }
     return render(request, "tiers/override.html", context)
 

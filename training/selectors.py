@@ -69,12 +69,17 @@ def _ids_or_subquery(values):
     return values if isinstance(values, QuerySet) else list(values)
 
 
-def partner_tier(partner_id: int):
-    """The tier the partner holds (a tiers.Tier), or None. Read through the placement relation
-    that tiers declares on Partner: training sits below tiers and does not import it."""
-    partner = Partner.objects.select_related("placement__tier").filter(pk=partner_id).first()
-    placement = getattr(partner, "placement", None)
-    return placement.tier if placement else None
+def partner_tiers(partner_id: int | None) -> list:
+    """The tiers (tiers.Tier) the partner holds, one per program it is in. Read through the
+    placements relation that tiers declares on Partner: training sits below tiers and does
+    not import it."""
+    placements = Partner._meta.get_field("placements").related_model.objects
+    held = placements.filter(partner_id=partner_id, tier__isnull=False).select_related("tier")
+    return [placement.tier for placement in held]
+
+
+def _opens_for(course: Course, tiers: list) -> bool:
+    return course.minimum_tier is None or any(course.minimum_tier.is_reached_by(t) for t in tiers)
 
 
 @dataclass
@@ -118,15 +123,11 @@ def course_catalog(*, membership: Membership) -> list[CourseCard]:
             done=Count("completions")
         )
     }
-    tier = partner_tier(membership.partner_id) if membership.is_partner_user else None
+    tiers = partner_tiers(membership.partner_id) if membership.is_partner_user else []
     cards = []
     for course in courses:
         enrollment = enrollments.get(course.pk)
-        locked = (
-            membership.is_partner_user
-            and course.minimum_tier is not None
-            and not course.minimum_tier.is_reached_by(tier)
-        )
+        locked = membership.is_partner_user and not _opens_for(course, tiers)
         cards.append(
             CourseCard(
                 course=course,
@@ -149,7 +150,7 @@ def course_for_member(*, membership: Membership, course_id: int) -> Course | Non
 def course_is_locked_for(*, course: Course, membership: Membership) -> bool:
     if not membership.is_partner_user or course.minimum_tier is None:
         return False
-    return not course.minimum_tier.is_reached_by(partner_tier(membership.partner_id))
+    return not _opens_for(course, partner_tiers(membership.partner_id))
 
 
 def completed_lesson_ids(enrollment: Enrollment | None) -> set[int]:

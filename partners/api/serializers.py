@@ -6,6 +6,8 @@ from partners.models import PartnerStatus, partner_type_validator
 
 
 class PlacementSummarySerializer(serializers.Serializer):
+    program = serializers.CharField(source="program.key")
+    joined_on = serializers.DateField()
     tier = serializers.CharField(source="tier.key", allow_null=True, default=None)
     qualified_tier = serializers.CharField(
         source="qualified_tier.key", allow_null=True, default=None
@@ -22,18 +24,33 @@ class PartnerSerializer(serializers.Serializer):
     type = serializers.CharField()
     region = serializers.CharField()
     status = serializers.ChoiceField(choices=PartnerStatus.choices)
-    program = serializers.CharField(source="program.key", allow_null=True, default=None)
+    programs = serializers.SerializerMethodField(
+        help_text="The keys of the programs the partner is in, by program name."
+    )
+    program = serializers.SerializerMethodField(
+        help_text="Kept for clients written before partner tracks: the first of `programs`."
+    )
     account_manager = serializers.EmailField(
         source="account_manager.user.email", allow_null=True, default=None
     )
     joined_on = serializers.DateField()
     updated_at = serializers.DateTimeField()
-    placement = serializers.SerializerMethodField()
+    placements = PlacementSummarySerializer(
+        source="tracks", many=True, help_text="One per program, in the order of `programs`."
+    )
+    placement = serializers.SerializerMethodField(
+        help_text="Kept for clients written before partner tracks: the first of `placements`."
+    )
+
+    def get_programs(self, partner) -> list[str]:
+        return [track.program.key for track in partner.tracks]
+
+    def get_program(self, partner) -> str | None:
+        return partner.tracks[0].program.key if partner.tracks else None
 
     @extend_schema_field(PlacementSummarySerializer(allow_null=True))
     def get_placement(self, partner):
-        placement = getattr(partner, "placement", None)
-        return PlacementSummarySerializer(placement).data if placement is not None else None
+        return PlacementSummarySerializer(partner.tracks[0]).data if partner.tracks else None
 
 
 class PartnerWriteSerializer(StrictSerializer):
@@ -43,8 +60,21 @@ class PartnerWriteSerializer(StrictSerializer):
     type = serializers.CharField(max_length=32, validators=[partner_type_validator])
     region = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
     status = serializers.ChoiceField(choices=PartnerStatus.choices, default=PartnerStatus.ACTIVE)
-    program = serializers.SlugField(required=False, allow_null=True, default=None)
+    programs = serializers.ListField(
+        child=serializers.SlugField(),
+        required=False,
+        help_text="The programs the partner is in: it joins those it is not in yet and leaves "
+        "the others (history: “left the program”).",
+    )
+    program = serializers.SlugField(
+        required=False, allow_null=True, help_text="One program, or null: the same as `programs`."
+    )
     joined_on = serializers.DateField(required=False, allow_null=True, default=None)
+
+    def validate(self, data):
+        if "programs" in data and "program" in data:
+            raise serializers.ValidationError({"program": ["send programs or program, not both"]})
+        return data
 
 
 class PartnerFilterSerializer(StrictSerializer):

@@ -2,6 +2,7 @@
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
+from django.db.models import Prefetch
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.response import Response
@@ -17,13 +18,41 @@ from .serializers import PartnerFilterSerializer, PartnerSerializer, PartnerWrit
 
 
 def partners_with_placement():
-    return Partner.objects.select_related(
-        "program",
-        "account_manager__user",
-        "placement__tier",
-        "placement__qualified_tier",
-        "placement__override_tier",
+    from tiers.models import Placement
+
+    tracks = Placement.objects.select_related(
+        "program", "tier", "qualified_tier", "override_tier"
+    ).order_by("program__name", "program_id")
+    return Partner.objects.select_related("account_manager__user").prefetch_related(
+        Prefetch("placements", queryset=tracks, to_attr="tracks")
     )
+
+
+def _programs_named(fields: dict) -> list | None:
+    """The Program objects `programs` (or the older `program`) names; None when neither was
+    sent: the partner then keeps its programs on update and has none when created."""
+    from tiers.engine import closest
+    from tiers.models import Program
+
+    if "programs" in fields:
+        keys, path = fields.pop("programs"), "programs[{}]"
+    elif "program" in fields:
+        key = fields.pop("program")
+        keys, path = ([key] if key else []), "program"
+    else:
+        return None
+    known = {program.key: program for program in Program.objects.all()}
+    errors = []
+    for position, key in enumerate(keys):
+        if key not in known:
+            guess = closest(key, known)
+            hint = f" (did you mean “{guess}”?)" if guess else ""
+            errors.append(
+                {"path": path.format(position), "detail": f"unknown program “{key}”{hint}"}
+            )
+    if errors:
+        raise Problem(f"{errors[0]['path']}: {errors[0]['detail']}.", errors)
+    return [known[key] for key in dict.fromkeys(keys)]
 
 
 @extend_schema(
@@ -61,26 +90,19 @@ class PartnerDetail(APIView):
         incoming = PartnerWriteSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
         fields = dict(incoming.validated_data)
-        program_key = fields.pop("program")
-        program_model = Partner._meta.get_field("program").related_model
-        fields["program"] = None
-        if program_key is not None:
-            fields["program"] = program_model.objects.filter(key=program_key).first()
-            if fields["program"] is None:
-                raise Problem(
-                    f"program: no program has the key “{program_key}”.",
-                    [{"path": "program", "detail": f"unknown program “{program_key}”"}],
-                )
+        programs = _programs_named(fields)
         with transaction.atomic():
             partner = Partner.objects.select_for_update().filter(ref=ref).first()
             try:
                 if partner is None:
-                    partner = partner_create(tenant=request.tenant, ref=ref, **fields)
+                    partner = partner_create(
+                        tenant=request.tenant, ref=ref, programs=programs or (), **fields
+                    )
                     created = True
                 else:
                     if fields["joined_on"] is None:
                         fields.pop("joined_on")
-                    partner = partner_update(partner=partner, **fields)
+                    partner = partner_update(partner=partner, programs=programs, **fields)
                     created = False
             except DjangoValidationError as invalid:
                 errors = [

@@ -8,6 +8,7 @@ from incentives.fund_services import mdf_allocate
 from incentives.quarters import Quarter
 from incentives.services import rebates_accrue
 from partners.models import Partner
+from tests.factories import move_to
 from tiers.models import Placement, Tier
 from tiers.programs import program_load
 
@@ -63,7 +64,7 @@ def gold_partner(acme):
         scope(tenant=acme.tenant),
     ):
         program, _, _ = program_load(tenant=acme.tenant, data=REBATE_PROGRAM)
-        Partner.objects.update(program=program)
+        move_to(Partner.objects.all(), program)
     history(acme, "P-001", last_quarter.first_day, "gold")
     set_values(
         acme, "P-001", "revenue", {m.strftime("%Y-%m"): "40000" for m in last_quarter.months}

@@ -11,6 +11,7 @@ from django_scopes import scope
 from incentives.fund_services import fund_claim_file, fund_request_submit, mdf_allocate
 from incentives.quarters import Quarter
 from partners.models import Partner
+from tests.factories import move_to
 from tiers.models import PlacementChange, Program, Tier
 from tiers.programs import program_load
 
@@ -33,7 +34,7 @@ def rebates(acme, globex, time_machine):
     for world in (acme, globex):
         with scope(tenant=world.tenant):
             program, _, _ = program_load(tenant=world.tenant, data=REBATE_PROGRAM)
-            Partner.objects.update(program=program)
+            move_to(Partner.objects.all(), program)
     time_machine.move_to(datetime.datetime(2026, 11, 24, 9, tzinfo=datetime.UTC))
     return acme
 

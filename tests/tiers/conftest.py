@@ -6,6 +6,7 @@ from django_scopes import scope
 
 from metrics.models import MetricValue
 from partners.models import Partner
+from tests.factories import move_to
 from tiers.models import Placement, PlacementChange
 from tiers.programs import program_load
 from training.models import CertificationAward
@@ -61,7 +62,7 @@ PROGRAM = {
 def load(world, program=PROGRAM, **changes):
     with scope(tenant=world.tenant):
         found, _, _ = program_load(tenant=world.tenant, data={**program, **changes})
-        Partner.objects.update(program=found)
+        move_to(Partner.objects.all(), found)
     return found
 
 

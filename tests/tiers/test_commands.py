@@ -8,6 +8,7 @@ from django.core.management import CommandError, call_command
 from django_scopes import scope
 
 from partners.models import Partner
+from tests.factories import move_to
 from tiers.models import CriteriaVersion, Notice, Program
 
 from .conftest import PROGRAM, set_values
@@ -157,7 +158,7 @@ def test_a_file_that_is_not_json_is_named(acme, tmp_path):
 def test_recalculate_prints_a_summary_and_dry_run_lists_changes(acme, tmp_path):
     command("load_program", "--tenant", "acme", str(write(tmp_path, PROGRAM)))
     with scope(tenant=acme.tenant):
-        Partner.objects.update(program=Program.objects.get())
+        move_to(Partner.objects.all(), Program.objects.get())
     set_values(acme, "P-002", "revenue", {"2026-01": "100000"})
     dry = command("recalculate_tiers", "--tenant", "acme", "--as-of", "2026-11-22", "--dry-run")
     assert (
@@ -183,7 +184,7 @@ def test_recalculate_prints_a_summary_and_dry_run_lists_changes(acme, tmp_path):
 def test_override_tier_and_clear(acme, tmp_path):
     command("load_program", "--tenant", "acme", str(write(tmp_path, PROGRAM)))
     with scope(tenant=acme.tenant):
-        Partner.objects.update(program=Program.objects.get())
+        move_to(Partner.objects.all(), Program.objects.get())
     args = ["override_tier", "--tenant", "acme", "--partner", "P-003"]
     assert "P-003 held at Gold until 2099-01-01." in command(
         *args, "--tier", "gold", "--until", "2099-01-01", "--reason", "Launch"
@@ -207,7 +208,7 @@ def test_override_tier_and_clear(acme, tmp_path):
 def test_undo_recalculation_goes_back_one_run(acme, tmp_path):
     command("load_program", "--tenant", "acme", str(write(tmp_path, PROGRAM)))
     with scope(tenant=acme.tenant):
-        Partner.objects.update(program=Program.objects.get())
+        move_to(Partner.objects.all(), Program.objects.get())
     command("recalculate_tiers", "--tenant", "acme", "--as-of", "2026-11-22")
     assert "P-002,registered" in command("export_placements", "--tenant", "acme")
     out = command("undo_recalculation", "--tenant", "acme", "--program", "resell")
@@ -226,7 +227,7 @@ def test_tier_changes_notify_partner_users_and_the_account_manager_once(
 ):
     command("load_program", "--tenant", "acme", str(write(tmp_path, PROGRAM)))
     with scope(tenant=acme.tenant):
-        Partner.objects.update(program=Program.objects.get())
+        move_to(Partner.objects.all(), Program.objects.get())
     set_values(acme, "P-001", "revenue", {"2026-01": "100000"})
     with django_capture_on_commit_callbacks(execute=True):
         command("recalculate_tiers", "--tenant", "acme", "--as-of", "2026-11-22")
@@ -269,7 +270,7 @@ def test_suspicious_content_loads_with_a_warning_for_each_thing(acme, tmp_path):
 def test_commands_name_a_case_slip_and_an_impossible_date(acme, tmp_path):
     command("load_program", "--tenant", "acme", str(write(tmp_path, PROGRAM)))
     with scope(tenant=acme.tenant):
-        Partner.objects.update(program=Program.objects.get())
+        move_to(Partner.objects.all(), Program.objects.get())
     hold = ["override_tier", "--tenant", "acme", "--tier", "gold", "--reason", "x"]
     with pytest.raises(
         CommandError, match=re.escape("unknown partner_ref “p-003” (did you mean “P-003”?)")

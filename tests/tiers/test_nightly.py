@@ -8,6 +8,7 @@ from django_scopes import scope
 
 from partnerhub.tenancy.models import Tenant
 from partners.models import Partner
+from tests.factories import move_to
 from tiers.models import Program, RecalculationRun
 from tiers.services import recalculation_queue
 from tiers.tasks import recalculate_due_tenants
@@ -123,7 +124,7 @@ def two_programs_one_failing(program):
     distribute = load(program, key="distribute", name="Distributor Program")
     with scope(tenant=program.tenant):
         resell = Program.objects.get(key="resell")
-        Partner.objects.exclude(ref="P-003").update(program=resell)
+        move_to(Partner.objects.exclude(ref="P-003"), resell)
     with connection.cursor() as cursor:
         cursor.execute(
             "CREATE FUNCTION fail_distribute() RETURNS trigger AS $$ BEGIN "

@@ -52,7 +52,8 @@ class TierExplanationSerializer(serializers.Serializer):
 
 class PlacementSerializer(serializers.Serializer):
     partner_ref = serializers.CharField(source="partner.ref")
-    program = serializers.CharField(source="program.key", allow_null=True, default=None)
+    program = serializers.CharField(source="program.key")
+    joined_on = serializers.DateField(help_text="When the partner joined this program.")
     tier = serializers.CharField(source="tier.key", allow_null=True, default=None)
     qualified_tier = serializers.CharField(
         source="qualified_tier.key", allow_null=True, default=None
@@ -98,13 +99,20 @@ class HistoryFilterSerializer(StrictSerializer):
 
 
 class PlacementFilterSerializer(StrictSerializer):
+    program = serializers.SlugField(required=False)
     tier = serializers.SlugField(required=False)
     at_risk = serializers.BooleanField(required=False)
     page_size = serializers.IntegerField(required=False, min_value=1, max_value=1000)
     cursor = serializers.CharField(required=False)
 
 
-class OverrideSerializer(StrictSerializer):
+class TrackSerializer(StrictSerializer):
+    program = serializers.SlugField(
+        required=False, help_text="Which of the partner's programs; needed when it is in several."
+    )
+
+
+class OverrideSerializer(TrackSerializer):
     tier = serializers.SlugField()
     until = serializers.DateField(help_text="The first day the rules apply again.")
     reason = serializers.CharField(max_length=1000)

@@ -34,6 +34,7 @@ from tiers.services import (
     recalculation_queue,
 )
 
+from ..selectors import NoSuchTrack, partner_track
 from .serializers import (
     HistoryFilterSerializer,
     OverrideSerializer,
@@ -46,6 +47,7 @@ from .serializers import (
     RunSerializer,
     RunStartSerializer,
     TierExplanationSerializer,
+    TrackSerializer,
 )
 
 
@@ -60,6 +62,22 @@ def _partner(ref: str) -> Partner:
     if partner is None:
         raise Problem(f"No partner has the ref “{ref}”.", code="not_found", status_code=404)
     return partner
+
+
+def _track_named(data) -> str | None:
+    incoming = TrackSerializer(data={"program": data["program"]} if "program" in data else {})
+    incoming.is_valid(raise_exception=True)
+    return incoming.validated_data.get("program")
+
+
+def _track(partner: Partner, program_key: str | None) -> Placement:
+    """The partner's placement in the program named (or its only one), or a problem naming
+    the programs it is in."""
+    try:
+        found = partner_track(partner, program_key)
+    except NoSuchTrack as error:
+        raise Problem(str(error), [{"path": "program", "detail": str(error)}]) from None
+    return _placements().get(pk=found.pk)
 
 
 def _program(key: str) -> Program:
@@ -79,7 +97,7 @@ class PlacementList(FilteredList):
     serializer_class = PlacementSerializer
     pagination_class = ByIdCursor
     filter_serializer = PlacementFilterSerializer
-    lookups = {"tier": "tier__key"}
+    lookups = {"program": "program__key", "tier": "tier__key"}
 
     def rows(self):
         return _placements()
@@ -92,14 +110,14 @@ class PlacementList(FilteredList):
 
 
 class PlacementDetail(APIView):
-    @extend_schema(responses={200: PlacementDetailSerializer, **PROBLEM_RESPONSES})
+    @extend_schema(
+        parameters=[TrackSerializer],
+        responses={200: PlacementDetailSerializer, **PROBLEM_RESPONSES},
+    )
     def get(self, request, ref: str):
         """One partner's placement and why: each tier's conditions, with value, target and
         whether it held, as the evaluation that placed it read them."""
-        partner = _partner(ref)
-        placement = _placements().filter(partner=partner).first()
-        if placement is None:
-            raise Problem(f"{ref} has not been placed yet.", code="not_found", status_code=404)
+        placement = _track(_partner(ref), _track_named(request.query_params))
         data = PlacementSerializer(placement).data
         data["explanation"] = TierExplanationSerializer(_explanation(placement), many=True).data
         return Response(data)
@@ -295,10 +313,11 @@ class PartnerOverride(APIView):
         incoming = OverrideSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
         wanted = incoming.validated_data
-        tier = partner.program.tiers.filter(key=wanted["tier"]).first() if partner.program else None
+        placement = _track(partner, wanted.get("program"))
+        tier = placement.program.tiers.filter(key=wanted["tier"]).first()
         if tier is None:
             raise Problem(
-                f"tier: {partner.ref}'s program has no tier “{wanted['tier']}”.",
+                f"tier: {placement.program.name} has no tier “{wanted['tier']}”.",
                 [{"path": "tier", "detail": "unknown tier"}],
             )
         try:
@@ -313,18 +332,23 @@ class PartnerOverride(APIView):
                 )
         except ValueError as refused:
             raise Problem(str(refused)) from None
-        return Response(PlacementSerializer(_placements().get(partner=partner)).data)
+        return Response(PlacementSerializer(_placements().get(pk=placement.pk)).data)
 
-    @extend_schema(responses={200: PlacementSerializer, **PROBLEM_RESPONSES})
+    @extend_schema(
+        parameters=[TrackSerializer], responses={200: PlacementSerializer, **PROBLEM_RESPONSES}
+    )
     def delete(self, request, ref: str):
         """Take back an override set by mistake (write scope)."""
         partner = _partner(ref)
+        placement = _track(partner, _track_named(request.query_params))
         try:
             with transaction.atomic():
-                placement_override_clear(partner=partner, today=request.tenant.local_today())
+                placement_override_clear(
+                    partner=partner, program=placement.program, today=request.tenant.local_today()
+                )
         except NoOverride as none:
             raise Problem(str(none), status_code=409, code="conflict") from None
-        return Response(PlacementSerializer(_placements().get(partner=partner)).data)
+        return Response(PlacementSerializer(_placements().get(pk=placement.pk)).data)
 
 
 class RunList(APIView):

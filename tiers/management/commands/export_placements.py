@@ -2,30 +2,37 @@ import csv
 
 from partnerhub.csvfiles import formula_safe
 from partnerhub.tenancy.management.tenant_command import TenantCommand
-from partners.models import Partner
+from tiers.models import Placement
 
 
 class Command(TenantCommand):
-    help = "Write every partner's placement as CSV to standard output, sorted by ref."
+    help = (
+        "Write every placement as CSV to standard output: one row per partner and program it "
+        "is in, sorted by program key and partner ref."
+    )
 
-    def handle_tenant(self, tenant, **options):
+    def add_arguments(self, parser):
+        super().add_arguments(parser)
+        parser.add_argument("--program", metavar="KEY", help="Only this program's placements.")
+
+    def handle_tenant(self, tenant, *, program=None, **options):
         writer = csv.writer(self.stdout, lineterminator="")
-        self.stdout.write("partner_ref,tier,qualified_tier,at_risk_since,override_until")
-        partners = Partner.objects.select_related(
-            "placement__tier", "placement__qualified_tier"
-        ).order_by("ref")
-        for partner in partners:
-            placement = getattr(partner, "placement", None)
+        placements = Placement.objects.select_related(
+            "program", "partner", "tier", "qualified_tier"
+        ).order_by("program__key", "partner__ref")
+        if program:
+            placements = placements.filter(program__key=program)
+        self.stdout.write("program,partner_ref,tier,qualified_tier,at_risk_since,override_until")
+        for placement in placements.iterator(chunk_size=5_000):
             writer.writerow(
                 [
-                    formula_safe(partner.ref),
-                    placement.tier.key if placement and placement.tier else "",
-                    placement.qualified_tier.key if placement and placement.qualified_tier else "",
-                    placement.at_risk_since.isoformat()
-                    if placement and placement.at_risk_since
-                    else "",
+                    placement.program.key,
+                    formula_safe(placement.partner.ref),
+                    placement.tier.key if placement.tier else "",
+                    placement.qualified_tier.key if placement.qualified_tier else "",
+                    placement.at_risk_since.isoformat() if placement.at_risk_since else "",
                     placement.override_until.isoformat()
-                    if placement and placement.override_tier_id and placement.override_until
+                    if placement.override_tier_id and placement.override_until
                     else "",
                 ]
             )
