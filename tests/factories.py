@@ -40,6 +40,7 @@ class UserFactory(factory.django.DjangoModelFactory):
 class PartnerFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Partner
+        skip_postgeneration_save = True
 
     tenant = factory.SubFactory(TenantFactory)
     ref = factory.Sequence(lambda n: f"P-{n:04d}")
@@ -78,3 +79,16 @@ class MembershipFactory(factory.django.DjangoModelFactory):
     tenant = factory.SubFactory(TenantFactory)
     user = factory.SubFactory(UserFactory)
     role = Role.MANAGER
+
+
+def placement_set(*, tenant, partner, program, **fields):
+    """The partner's placement in `program` with these fields, made if it is not in it yet."""
+    from tiers.models import Placement
+
+    placement, _ = Placement.objects.update_or_create(
+        partner=partner,
+        program=program,
+        defaults=fields,
+        create_defaults={"tenant": tenant, "joined_on": partner.joined_on, **fields},
+    )
+    return placement

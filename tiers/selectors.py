@@ -236,7 +236,11 @@ def partner_tracks(partner_id: int) -> list[Placement]:
 
 
 class NoSuchTrack(ValueError):
-    """The partner is in no program, or not in the one named, or in several and none named."""
+    """The partner is in no program, or not in the one named."""
+
+
+class TrackNotNamed(NoSuchTrack):
+    """The partner is in several programs and none was named."""
 
 
 def partner_track(partner: Partner, program_key: str | None) -> Placement:
@@ -247,7 +251,7 @@ def partner_track(partner: Partner, program_key: str | None) -> Placement:
         raise NoSuchTrack(f"{partner.name} is in no program.")
     if not program_key:
         if len(tracks) > 1:
-            raise NoSuchTrack(
+            raise TrackNotNamed(
                 f"{partner.name} is in {len(tracks)} programs ({', '.join(keys)}); name one."
             )
         return tracks[0]

@@ -44,10 +44,12 @@ def test_a_partner_is_created_or_updated_by_its_ref(acme, globex, acme_api):
         "type": "msp",
         "region": "EMEA",
         "status": "active",
+        "programs": [],
         "program": None,
         "account_manager": None,
         "joined_on": "2026-11-24",
         "updated_at": None,
+        "placements": [],
         "placement": None,
     }
     updated = acme_api.put("/api/v1/partners/P-100/", {"name": "Northwind Ltd", "type": "msp"})

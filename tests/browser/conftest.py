@@ -8,8 +8,8 @@ from incentives.fund_services import mdf_allocate
 from incentives.quarters import Quarter
 from incentives.services import rebates_accrue
 from partners.models import Partner
-from tests.factories import move_to
-from tiers.models import Placement, Tier
+from tests.factories import move_to, placement_set
+from tiers.models import Tier
 from tiers.programs import program_load
 
 from ..incentives.conftest import REBATE_PROGRAM, history
@@ -70,7 +70,7 @@ def gold_partner(acme):
         acme, "P-001", "revenue", {m.strftime("%Y-%m"): "40000" for m in last_quarter.months}
     )
     with scope(tenant=acme.tenant):
-        Placement.objects.create(
+        placement_set(
             tenant=acme.tenant,
             partner=acme.partner,
             program=program,

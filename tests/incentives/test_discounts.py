@@ -8,7 +8,8 @@ import pytest
 from django.core.management import call_command
 from django_scopes import scope
 
-from tiers.models import Placement, Program, Tier
+from tests.factories import placement_set
+from tiers.models import Program, Tier
 from tiers.program_file import ProgramFileError, discount_percent
 from tiers.programs import program_load
 
@@ -37,7 +38,7 @@ def test_a_program_file_with_a_discount_that_is_not_a_percentage_is_refused(acme
 def place(world, ref, tier_key):
     with scope(tenant=world.tenant):
         partner = world.partners[ref]
-        Placement.objects.create(
+        placement_set(
             tenant=world.tenant,
             partner=partner,
             program=Program.objects.get(),

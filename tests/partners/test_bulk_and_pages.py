@@ -9,7 +9,8 @@ from django_scopes import scope
 
 from partners.models import Partner
 from partners.selectors import PARTNER_SORTS
-from tiers.models import Placement, Program, Tier
+from tests.factories import placement_set
+from tiers.models import Program, Tier
 
 from ..factories import MembershipFactory, PartnerFactory, UserFactory
 
@@ -35,7 +36,7 @@ def sixty(acme):
                 program=program,
             )
             if n % 3:
-                Placement.objects.create(
+                placement_set(
                     tenant=acme.tenant, partner=partner, program=program, tier=tiers[n % 2]
                 )
     return acme

@@ -23,8 +23,8 @@ def rejection_lines(world, text: str, **kwargs) -> list[str]:
 def partners_of(world) -> dict[str, tuple]:
     with scope(tenant=world.tenant):
         return {
-            p.ref: (p.name, p.program.key if p.program else "", p.type, p.region)
-            for p in Partner.objects.select_related("program")
+            p.ref: (p.name, ";".join(sorted(q.key for q in p.programs.all())), p.type, p.region)
+            for p in Partner.objects.prefetch_related("programs")
         }
 
 
@@ -110,7 +110,8 @@ def test_line_numbers_count_lines_inside_quoted_fields(acme):
         (
             "ref,name,type,colour\nP-1,X,reseller,red\n",
             [
-                "line 1: unknown column “colour” (expected columns: ref, name, type, program, region)"
+                "line 1: unknown column “colour” "
+                "(expected columns: ref, name, type, programs, program, region)"
             ],
         ),
         ("ref,type\nP-1,reseller\n", ["line 1: missing column “name”"]),

@@ -10,7 +10,8 @@ from django_scopes import scope
 
 from incentives.models import RebateEntry
 from metrics.models import Metric, MetricImport
-from tiers.models import Placement, Program, RecalculationRun
+from tests.factories import placement_set
+from tiers.models import Program, RecalculationRun
 from training.models import Certification, CertificationAward
 
 from ..incentives.conftest import D, history, submit  # noqa: F401
@@ -27,7 +28,7 @@ def test_the_admin_home_shows_the_program_at_a_glance(acme, django_assert_max_nu
         gold = program.tiers.get(key="gold")
         silver = program.tiers.get(key="silver")
         for ref, tier, at_risk in (("P-001", gold, D(2026, 11, 20)), ("P-002", silver, None)):
-            Placement.objects.create(
+            placement_set(
                 tenant=acme.tenant,
                 partner=acme.partners[ref],
                 program=program,
@@ -75,7 +76,7 @@ def test_a_manager_sees_its_own_partners_at_risk_first(acme):
         program.grace_days = 30
         program.save()
         for ref, since in (("P-001", D(2026, 11, 20)), ("P-002", D(2026, 11, 1))):
-            Placement.objects.create(
+            placement_set(
                 tenant=acme.tenant,
                 partner=acme.partners[ref],
                 program=program,

@@ -2,6 +2,7 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.db.models import Q
 from django_scopes import scope
 
 from metrics.models import MetricValue
@@ -113,7 +114,9 @@ def tiers_now(world) -> dict[str, tuple]:
     with scope(tenant=world.tenant):
         return {
             p.partner.ref: (p.tier.key if p.tier else None, p.at_risk_since)
-            for p in Placement.objects.select_related("partner", "tier")
+            for p in Placement.objects.select_related("partner", "tier").filter(
+                Q(evaluated_on__isnull=False) | Q(tier__isnull=False)
+            )
         }
 
 

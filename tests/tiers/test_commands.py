@@ -170,10 +170,10 @@ def test_recalculate_prints_a_summary_and_dry_run_lists_changes(acme, tmp_path):
     assert "3 placed, 0 promoted" in out
     placements = command("export_placements", "--tenant", "acme")
     assert placements == (
-        "partner_ref,tier,qualified_tier,at_risk_since,override_until\n"
-        "P-001,registered,registered,,\n"
-        "P-002,silver,silver,,\n"
-        "P-003,registered,registered,,\n"
+        "program,partner_ref,tier,qualified_tier,at_risk_since,override_until\n"
+        "resell,P-001,registered,registered,,\n"
+        "resell,P-002,silver,silver,,\n"
+        "resell,P-003,registered,registered,,\n"
     )
     with pytest.raises(CommandError, match="before this program's last evaluation"):
         command("recalculate_tiers", "--tenant", "acme", "--as-of", "2026-11-21")
@@ -191,14 +191,14 @@ def test_override_tier_and_clear(acme, tmp_path):
     )
     assert (
         command("export_placements", "--tenant", "acme").splitlines()[3]
-        == "P-003,gold,,,2099-01-01"
+        == "resell,P-003,gold,,,2099-01-01"
     )
     with pytest.raises(CommandError, match="No tier “platinum”"):
         command(*args, "--tier", "platinum", "--until", "2099-01-01", "--reason", "x")
     with pytest.raises(CommandError, match="--tier, --until and --reason are required"):
         command(*args, "--tier", "gold")
     assert "Override of P-003 cleared: back at no tier." in command(*args, "--clear")
-    assert command("export_placements", "--tenant", "acme").splitlines()[3] == "P-003,,,,", (
+    assert command("export_placements", "--tenant", "acme").splitlines()[3] == "resell,P-003,,,,", (
         "clearing is for mistakes: the partner is back where it stood before the override"
     )
     with pytest.raises(CommandError, match="has no override to end"):
@@ -210,13 +210,13 @@ def test_undo_recalculation_goes_back_one_run(acme, tmp_path):
     with scope(tenant=acme.tenant):
         move_to(Partner.objects.all(), Program.objects.get())
     command("recalculate_tiers", "--tenant", "acme", "--as-of", "2026-11-22")
-    assert "P-002,registered" in command("export_placements", "--tenant", "acme")
+    assert "resell,P-002,registered" in command("export_placements", "--tenant", "acme")
     out = command("undo_recalculation", "--tenant", "acme", "--program", "resell")
     assert out == "The run of resell on 2026-11-22 is undone; placements are as of no evaluation.\n"
     assert command("export_placements", "--tenant", "acme").splitlines()[1:] == [
-        "P-001,,,,",
-        "P-002,,,,",
-        "P-003,,,,",
+        "resell,P-001,,,,",
+        "resell,P-002,,,,",
+        "resell,P-003,,,,",
     ]
     with pytest.raises(CommandError, match="no run to undo"):
         command("undo_recalculation", "--tenant", "acme", "--program", "resell")

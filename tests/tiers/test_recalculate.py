@@ -5,7 +5,7 @@ import datetime
 import pytest
 from django_scopes import scope
 
-from tiers.models import Placement, Program
+from tiers.models import Placement, Program, Tier
 from tiers.services import RecalculationRefused, placement_override, placements_recalculate
 
 from .conftest import TODAY, D, certify, history, load, set_values, tiers_now
@@ -154,7 +154,7 @@ def test_an_override_holds_until_its_date_then_the_rules_apply(program, time_mac
     with scope(tenant=program.tenant):
         partner = program.partners["P-002"]
         partner.refresh_from_db()
-        gold = partner.program.tiers.get(key="gold")
+        gold = Tier.objects.get(key="gold")
         placement_override(
             partner=partner,
             tier=gold,
@@ -296,9 +296,10 @@ def test_clearing_an_override_restores_the_tier_and_risk_it_had(program, time_ma
             by=None,
             today=D(2027, 6, 15),
         )
-        placement_override_clear(partner=partner, today=D(2027, 6, 15))
+        resell = Program.objects.get()
+        placement_override_clear(partner=partner, program=resell, today=D(2027, 6, 15))
         cleared = PlacementChange.objects.get(reason="override_cleared")
         assert (cleared.from_tier.key, cleared.to_tier.key) == ("silver", "gold")
         with pytest.raises(NoOverride, match="has no override to end"):
-            placement_override_clear(partner=partner, today=D(2027, 6, 15))
+            placement_override_clear(partner=partner, program=resell, today=D(2027, 6, 15))
     assert tiers_now(program)["P-001"] == ("gold", D(2027, 1, 1)), "back where it stood"

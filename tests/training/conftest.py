@@ -68,7 +68,14 @@ def catalog(acme):
 def place(world, tier):
     with scope(tenant=world.tenant):
         Placement.objects.update_or_create(
-            tenant=world.tenant, partner=world.partner, defaults={"tier": tier}
+            partner=world.partner,
+            program=tier.program,
+            defaults={"tier": tier},
+            create_defaults={
+                "tenant": world.tenant,
+                "joined_on": world.partner.joined_on,
+                "tier": tier,
+            },
         )
 
 

@@ -34,7 +34,7 @@ from tiers.services import (
     recalculation_queue,
 )
 
-from ..selectors import NoSuchTrack, partner_track
+from ..selectors import NoSuchTrack, TrackNotNamed, partner_track
 from .serializers import (
     HistoryFilterSerializer,
     OverrideSerializer,
@@ -75,8 +75,10 @@ def _track(partner: Partner, program_key: str | None) -> Placement:
     the programs it is in."""
     try:
         found = partner_track(partner, program_key)
-    except NoSuchTrack as error:
+    except TrackNotNamed as error:
         raise Problem(str(error), [{"path": "program", "detail": str(error)}]) from None
+    except NoSuchTrack as error:
+        raise Problem(str(error), code="not_found", status_code=404) from None
     return _placements().get(pk=found.pk)
 
 
