@@ -47,7 +47,8 @@ class MonthMoves:
 
 
 def moves_by_month(*, today: datetime.date, months: int = 12) -> list[MonthMoves]:
-    """Promotions (and first placements) and demotions per month, the last `months` months."""
+    """Promotions and demotions per month, the last `months` months. A first placement (a new
+    partner, or one that joined another program) and leaving a program are neither."""
     back = today.year * 12 + today.month - 1 - (months - 1)
     first = datetime.date(back // 12, back % 12 + 1, 1)
     by_month = {m.month: m for m in _months(first, today)}
@@ -58,7 +59,7 @@ def moves_by_month(*, today: datetime.date, months: int = 12) -> list[MonthMoves
         .annotate(n=Count("pk"))
         .order_by()
     )
-    up = {ChangeReason.PROMOTION, ChangeReason.PLACED}
+    up = {ChangeReason.PROMOTION}
     down = {ChangeReason.DEMOTION, ChangeReason.GRACE_EXPIRY}
     for row in rows:
         month = by_month.get(row["month"])

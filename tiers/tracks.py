@@ -13,6 +13,9 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.db.models import Q
 
+from partnerhub.webhooks.models import EventType
+from partnerhub.webhooks.services import events_emit
+
 from .models import ChangeReason, PendingDemotion, PendingStatus, Placement, PlacementChange
 
 
@@ -29,7 +32,10 @@ def tracks_set(*, tenant, wanted: dict[int, set[int]], on: datetime.date, by=Non
         return TrackChanges()
     with transaction.atomic():
         current: dict[int, dict[int, Placement]] = {partner_id: {} for partner_id in wanted}
-        for placement in Placement.objects.select_for_update().filter(partner_id__in=wanted):
+        tracks = Placement.objects.select_for_update(of=("self",)).select_related(
+            "partner", "program", "tier"
+        )
+        for placement in tracks.filter(partner_id__in=wanted):
             current[placement.partner_id][placement.program_id] = placement
         joining = [
             Placement(tenant=tenant, partner_id=partner_id, program_id=program_id, joined_on=on)
@@ -73,3 +79,19 @@ def _tracks_end(tenant, placements: list[Placement], on: datetime.date, by) -> N
         status=PendingStatus.WITHDRAWN, note="The partner left the program."
     )
     Placement.objects.filter(pk__in=[placement.pk for placement in placements]).delete()
+    events_emit(  # integrations hear of it as of any other change of tier
+        tenant=tenant,
+        type=EventType.PLACEMENT_CHANGED,
+        items=[
+            {
+                "partner_ref": placement.partner.ref,
+                "program": placement.program.key,
+                "from_tier": placement.tier.key if placement.tier else None,
+                "to_tier": None,
+                "reason": ChangeReason.LEFT.value,
+                "on": on,
+                "takes_effect_on": None,
+            }
+            for placement in placements
+        ],
+    )
