@@ -52,7 +52,8 @@ def tiers_held_now(partner_ids=None) -> dict[int, list[Tier]]:
         placements = placements.filter(partner_id__in=partner_ids)
     held: dict[int, list[Tier]] = defaultdict(list)
     for placement in placements.order_by("program__name", "program_id"):
-        held[placement.partner_id].append(placement.tier)
+        if placement.tier is not None:
+            held[placement.partner_id].append(placement.tier)
     return dict(held)
 
 

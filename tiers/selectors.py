@@ -331,7 +331,10 @@ class PartnerStanding:
 
     @property
     def history_spans_programs(self) -> bool:
-        return len(self.tracks) > 1 or len({c.program_id for c in self.history}) > 1
+        """Whether the history needs a program column: it holds more than the one program
+        shown (the partner is in several, or was in another)."""
+        shown = {self.placement.program_id} if self.placement else set()
+        return len(self.tracks) > 1 or bool({c.program_id for c in self.history} - shown)
 
 
 def partner_standing(

@@ -73,3 +73,50 @@ def test_a_bad_partner_is_refused_naming_each_field(acme_api):
     )
     assert response.json()["errors"] == [{"path": "program", "detail": "unknown program “nope”"}]
     assert acme_api.get("/api/v1/partners/P-100/").status_code == 404
+
+
+def test_a_partners_programs_are_set_and_read_as_a_list(acme, acme_api):
+    from tiers.programs import program_load
+
+    from ..tiers.conftest import PROGRAM
+
+    with scope(tenant=acme.tenant):
+        for key in ("resell", "services"):
+            program_load(tenant=acme.tenant, data={**PROGRAM, "key": key, "name": key.title()})
+    both = acme_api.put(
+        "/api/v1/partners/P-001/",
+        {"name": "Acme P-001", "type": "reseller", "programs": ["services", "resell"]},
+    ).json()
+    assert both["programs"] == ["resell", "services"], "by program name"
+    assert [(p["program"], p["tier"]) for p in both["placements"]] == [
+        ("resell", None),
+        ("services", None),
+    ]
+    assert (both["program"], both["placement"]["program"]) == ("resell", "resell")
+    kept = acme_api.put("/api/v1/partners/P-001/", {"name": "Renamed", "type": "reseller"})
+    assert kept.json()["programs"] == ["resell", "services"], "no programs sent: kept"
+    typo = acme_api.put(
+        "/api/v1/partners/P-001/",
+        {"name": "X", "type": "msp", "programs": ["resell", "servces"]},
+    )
+    assert typo.status_code == 400
+    assert typo.json()["errors"] == [
+        {"path": "programs[1]", "detail": "unknown program “servces” (did you mean “services”?)"}
+    ]
+    both_fields = acme_api.put(
+        "/api/v1/partners/P-001/",
+        {"name": "X", "type": "msp", "programs": [], "program": "resell"},
+    )
+    assert both_fields.json()["errors"][0]["path"] == "program"
+    ambiguous = acme_api.get("/api/v1/placements/P-001/")
+    assert ambiguous.status_code == 400
+    assert "in 2 programs (resell, services); name one" in ambiguous.json()["detail"]
+    one = acme_api.get("/api/v1/placements/P-001/", {"program": "services"})
+    assert (one.status_code, one.json()["program"]) == (200, "services")
+    assert acme_api.get("/api/v1/placements/P-001/", {"program": "retail"}).status_code == 404
+    left = acme_api.put(
+        "/api/v1/partners/P-001/", {"name": "X", "type": "msp", "program": "resell"}
+    ).json()
+    assert left["programs"] == ["resell"]
+    listed = acme_api.get("/api/v1/placements/", {"program": "resell"}).json()["results"]
+    assert [p["partner_ref"] for p in listed] == ["P-001"]

@@ -231,3 +231,82 @@ def test_commands_work_per_program(two_tracks):
             "override_tier", "--tenant", "acme", "--partner", "P-001", "--program", "servce",
             "--clear",
         )  # fmt: skip
+
+
+def test_the_partner_page_shows_each_program_on_its_own_tab(two_tracks):
+    run(two_tracks, "resell")
+    run(two_tracks, "services")
+    manager = two_tracks.client_for(two_tracks.manager)
+    url = f"/o/acme/partners/{two_tracks.partners['P-001'].pk}/"
+    first = manager.get(url).content.decode()
+    assert 'aria-label="Programs"' in first
+    assert 'Reseller Program <span class="muted">· Silver</span>' in first
+    assert "Toward Gold" in first, "the first program by name is shown"
+    services = manager.get(url, {"program": "services"}).content.decode()
+    assert "Co-delivery" in services and "Toward Gold" not in services
+    assert '?program=services" aria-current="page"' in services
+    assert manager.get(url, {"program": "retail"}).status_code == 404
+    partner = two_tracks.client_for(two_tracks.partner_user)
+    home = partner.get("/o/acme/", {"program": "services"}).content.decode()
+    assert "Specialist" in home and "Co-delivery" in home
+    one_track = manager.get(f"/o/acme/partners/{two_tracks.partners['P-003'].pk}/")
+    assert 'aria-label="Programs"' not in one_track.content.decode()
+
+
+def test_an_override_holds_the_partner_in_one_program_only(two_tracks):
+    run(two_tracks, "resell")
+    run(two_tracks, "services")
+    manager = two_tracks.client_for(two_tracks.manager)
+    url = f"/o/acme/partners/{two_tracks.partners['P-002'].pk}/override/"
+    with scope(tenant=two_tracks.tenant):
+        specialist = Program.objects.get(key="services").tiers.get(key="specialist")
+    page = manager.get(url, {"program": "services"}).content.decode()
+    assert "Override Acme P-002's tier in Services Specialisation" in page
+    response = manager.post(
+        url,
+        {
+            "program": "services",
+            "action": "set",
+            "tier": specialist.pk,
+            "until": "2027-03-01",
+            "reason": "Launch partner",
+        },
+    )
+    assert response.status_code == 302
+    assert response["Location"].endswith("?program=services")
+    assert tracks(two_tracks)[("P-002", "services")] == "specialist"
+    assert tracks(two_tracks)[("P-002", "resell")] == "registered"
+
+
+def test_the_partner_form_moves_a_partner_between_programs_with_history(two_tracks):
+    run(two_tracks, "services")
+    manager = two_tracks.client_for(two_tracks.manager)
+    partner = two_tracks.partners["P-002"]
+    url = f"/o/acme/partners/{partner.pk}/edit/"
+    with scope(tenant=two_tracks.tenant):
+        resell = Program.objects.get(key="resell")
+    form = manager.get(url).content.decode()
+    assert 'name="programs"' in form and "checked" in form
+    response = manager.post(
+        url,
+        {
+            "ref": "P-002",
+            "name": "Acme P-002",
+            "type": "reseller",
+            "region": "EMEA",
+            "status": "active",
+            "joined_on": "2024-01-15",
+            "programs": [resell.pk],
+        },
+    )
+    assert response.status_code == 302
+    assert {key for ref, key in tracks(two_tracks) if ref == "P-002"} == {"resell"}
+    with scope(tenant=two_tracks.tenant):
+        left = PlacementChange.objects.get(partner=partner, reason="left")
+    assert (left.program.key, left.from_tier.key, left.by) == (
+        "services",
+        "authorised",
+        two_tracks.manager.user,
+    )
+    page = manager.get(f"/o/acme/partners/{partner.pk}/").content.decode()
+    assert "Left the program" in page and "<th>Program</th>" in page
