@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 from functools import partial
 
 from django.db import connection, transaction
-from django.db.models import Max
+from django.db.models import F, Max
 from django.utils import timezone
 
 from partnerhub.jobs import job_run
@@ -174,7 +174,6 @@ def _evaluate_program(program, as_of, *, write, progress, proposed=None) -> RunS
     reviews = _review_dates(program)
     placements = list(
         Placement.objects.filter(program=program)
-        .select_related("partner")
         .only(
             "pk",
             "tenant_id",
@@ -189,10 +188,8 @@ def _evaluate_program(program, as_of, *, write, progress, proposed=None) -> RunS
             "before_evaluation",
             "override_tier_id",
             "override_until",
-            "partner__ref",
-            "partner__name",
-            "partner__joined_on",
         )
+        .annotate(ref=F("partner__ref"), name=F("partner__name"), joined=F("partner__joined_on"))
         .order_by("partner__ref")
     )
 
@@ -200,8 +197,12 @@ def _evaluate_program(program, as_of, *, write, progress, proposed=None) -> RunS
     history: list[PlacementChange] = []
     awaiting: dict[int, tuple[Standing, Move]] = {}
     for done, placement in enumerate(placements, start=1):
-        partner_id, partner = placement.partner_id, placement.partner
-        ref, name, joined_on = partner.ref, partner.name, partner.joined_on
+        partner_id, ref, name, joined_on = (
+            placement.partner_id,
+            placement.ref,
+            placement.name,
+            placement.joined,
+        )
         standing = _standing_before(placement, as_of, tier_by_id)
         partner_facts = facts.get(partner_id, NO_FACTS)
         qualified, decisions = qualified_tier(rules, partner_facts)
