@@ -3,7 +3,7 @@
 import datetime
 import json
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
 
@@ -315,7 +315,7 @@ def _write_history(history: list[PlacementChange]) -> None:
         cursor.execute("DROP TABLE change_rows")
 
 
-def _write_placements(placements: list[Placement]) -> None:
+def _write_placements(placements: Sequence[Placement]) -> None:
     """Save the evaluated placements. On PostgreSQL: COPY into a temporary table and one
     UPDATE, instead of Django's bulk_update (a CASE per row and field: minutes at 50,000). A
     placement removed meanwhile (its partner left the program) stays removed."""
