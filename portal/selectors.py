@@ -185,6 +185,8 @@ class WouldMove:
     from_tier: str | None
     to_tier: str | None
     reason: str
+    program_key: str = ""
+    program_name: str = ""
 
 
 WOULD_MOVE_CACHE_SECONDS = 3600
@@ -202,7 +204,7 @@ def would_move(*, today: datetime.date, manager=None) -> list[WouldMove]:
 
     moves: list[WouldMove] = []
     for program in Program.objects.filter(active=True):
-        key = f"would-move:{program.pk}:{program.version}:{program.last_evaluated_on}:{today}"
+        key = f"would-move:2:{program.pk}:{program.version}:{program.last_evaluated_on}:{today}"
         found = cache.get(key)
         if found is None:
             summary = placements_recalculate(program=program, as_of=today, dry_run=True)
@@ -215,6 +217,8 @@ def would_move(*, today: datetime.date, manager=None) -> list[WouldMove]:
                     names.get(c.from_tier, c.from_tier),
                     names.get(c.to_tier, c.to_tier),
                     ChangeReason(c.reason).label,
+                    program.key,
+                    program.name,
                 )
                 for c in summary.changes
             ]
