@@ -12,7 +12,7 @@ corrections (1,000 adjustments).
 import argparse
 import datetime
 
-from common import machine, setup_django, timed
+from common import machine, partners_in_program, setup_django, timed
 
 PROGRAM = {
     "key": "resell",
@@ -68,20 +68,7 @@ def main() -> None:
         revenue = Metric.objects.get(key="revenue").pk
         silver, gold = (Tier.objects.get(key=key).pk for key in ("silver", "gold"))
     with connection.cursor() as cursor:
-        cursor.execute(
-            "INSERT INTO partners_partner (tenant_id, ref, name, type, region, status, joined_on, "
-            "created_at, updated_at) SELECT %s, 'BP-' || lpad(g::text, 6, '0'), "
-            "'Partner ' || g, 'reseller', '', 'active', '2020-01-01', now(), now() "
-            "FROM generate_series(1, %s) g",
-            [tenant.pk, args.partners],
-        )
-        cursor.execute(  # each partner in the program: its placement, not evaluated yet
-            "INSERT INTO tiers_placement (tenant_id, partner_id, program_id, joined_on, "
-            "explanation, before_evaluation, before_override, override_reason) "
-            "SELECT %s, p.id, %s, p.joined_on, '{}', '{}', '{}', '' FROM partners_partner p "
-            "WHERE p.tenant_id = %s",
-            [tenant.pk, program.pk, tenant.pk],
-        )
+        partners_in_program(cursor, tenant.pk, program.pk, args.partners)
         cursor.execute(
             "INSERT INTO metrics_metricvalue (tenant_id, partner_id, metric_id, period, value) "
             "SELECT %s, p.id, m, ('2025-10-01'::date + make_interval(months => mo))::date, "

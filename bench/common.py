@@ -50,3 +50,22 @@ def machine() -> str:
 
     cpus = os.cpu_count()
     return f"{platform.node()} · {cpus} cores · {platform.python_version()}"
+
+
+def partners_in_program(cursor, tenant_id: int, program_id: int, count: int) -> None:
+    """`count` partners BP-000001… of the tenant, each in the program (a placement not
+    evaluated yet), written in SQL."""
+    cursor.execute(
+        "INSERT INTO partners_partner (tenant_id, ref, name, type, region, status, joined_on, "
+        "created_at, updated_at) SELECT %s, 'BP-' || lpad(g::text, 6, '0'), "
+        "'Partner ' || g, 'reseller', '', 'active', '2020-01-01', now(), now() "
+        "FROM generate_series(1, %s) g",
+        [tenant_id, count],
+    )
+    cursor.execute(
+        "INSERT INTO tiers_placement (tenant_id, partner_id, program_id, joined_on, "
+        "explanation, before_evaluation, before_override, override_reason) "
+        "SELECT %s, p.id, %s, p.joined_on, '{}', '{}', '{}', '' FROM partners_partner p "
+        "WHERE p.tenant_id = %s",
+        [tenant_id, program_id, tenant_id],
+    )

@@ -8,7 +8,7 @@ Default: 50,000 partners × 4 metrics × 24 months = 4,800,000 metric values.
 import argparse
 import datetime
 
-from common import machine, setup_django, timed
+from common import machine, partners_in_program, setup_django, timed
 
 AS_OF = datetime.date(2026, 11, 22)
 PROGRAM = {
@@ -98,20 +98,7 @@ def main() -> None:
         metric_ids = list(Metric.objects.order_by("key").values_list("pk", flat=True))
     first_month = _months_back(args.months)
     with connection.cursor() as cursor:
-        cursor.execute(
-            "INSERT INTO partners_partner (tenant_id, ref, name, type, region, status, joined_on, "
-            "created_at, updated_at) SELECT %s, 'BP-' || lpad(g::text, 6, '0'), "
-            "'Partner ' || g, 'reseller', '', 'active', '2020-01-01', now(), now() "
-            "FROM generate_series(1, %s) g",
-            [tenant.pk, args.partners],
-        )
-        cursor.execute(  # each partner in the program: its placement, not evaluated yet
-            "INSERT INTO tiers_placement (tenant_id, partner_id, program_id, joined_on, "
-            "explanation, before_evaluation, before_override, override_reason) "
-            "SELECT %s, p.id, %s, p.joined_on, '{}', '{}', '{}', '' FROM partners_partner p "
-            "WHERE p.tenant_id = %s",
-            [tenant.pk, program.pk, tenant.pk],
-        )
+        partners_in_program(cursor, tenant.pk, program.pk, args.partners)
         cursor.execute(
             "INSERT INTO metrics_metricvalue (tenant_id, partner_id, metric_id, period, value) "
             "SELECT %s, p.id, m, (%s::date + make_interval(months => mo))::date, "
