@@ -107,6 +107,15 @@ def bench_case(slug: str, partners: int, metrics: int, months: int, *, analyze: 
     return results
 
 
+def _copy_file(cursor, path: Path, table: str) -> None:
+    with (
+        path.open("rb") as data,
+        cursor.copy(f"COPY {table} FROM STDIN (FORMAT csv, HEADER true)") as copy,
+    ):
+        while chunk := data.read(1 << 20):
+            copy.write(chunk)
+
+
 def _copy_floor(path: Path) -> None:
     from django.db import connection
 
@@ -116,12 +125,7 @@ def _copy_floor(path: Path) -> None:
             "CREATE TABLE bench_copy_floor "
             "(partner_ref text, metric text, period text, value numeric)"
         )
-        with (
-            path.open("rb") as data,
-            cursor.copy("COPY bench_copy_floor FROM STDIN (FORMAT csv, HEADER true)") as copy,
-        ):
-            while chunk := data.read(1 << 20):
-                copy.write(chunk)
+        _copy_file(cursor, path, "bench_copy_floor")
         cursor.execute("DROP TABLE bench_copy_floor")
 
 
@@ -141,12 +145,7 @@ def _sql_floor(path: Path, tenant_id: int) -> None:
             "CREATE TEMPORARY TABLE staging (partner_ref text, metric text, period text, "
             "value numeric) ON COMMIT DROP"
         )
-        with (
-            path.open("rb") as data,
-            cursor.copy("COPY staging FROM STDIN (FORMAT csv, HEADER true)") as copy,
-        ):
-            while chunk := data.read(1 << 20):
-                copy.write(chunk)
+        _copy_file(cursor, path, "staging")
         cursor.execute(
             "INSERT INTO bench_floor_values (tenant_id, partner_id, metric_id, period, value) "
             "SELECT %s, p.id, m.id, (s.period || '-01')::date, s.value FROM staging s "

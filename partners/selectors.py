@@ -49,15 +49,21 @@ class PartnerFilters:
     sort: str = "ref"
 
 
+def with_tracks(partners: QuerySet[Partner]) -> QuerySet[Partner]:
+    """`partners`, each with `.tracks`: its placements by program name, with their program and
+    tiers, read in one query for all of them."""
+    from tiers.models import Placement
+
+    tracks = Placement.objects.select_related(
+        "program", "tier", "qualified_tier", "override_tier"
+    ).order_by("program__name", "program_id")
+    return partners.prefetch_related(Prefetch("placements", queryset=tracks, to_attr="tracks"))
+
+
 def partner_list(*, filters: PartnerFilters) -> QuerySet[Partner]:
     from tiers.models import Placement
 
-    tracks = Placement.objects.select_related("tier", "override_tier", "program").order_by(
-        "program__name", "program_id"
-    )
-    partners = Partner.objects.select_related("account_manager__user").prefetch_related(
-        Prefetch("placements", queryset=tracks, to_attr="tracks")
-    )
+    partners = with_tracks(Partner.objects.select_related("account_manager__user"))
     if filters.search:
         partners = partners.filter(
             Q(ref__icontains=filters.search) | Q(name__icontains=filters.search)

@@ -249,16 +249,22 @@ def partner_track(partner: Partner, program_key: str | None) -> Placement:
     keys = [track.program.key for track in tracks]
     if not tracks:
         raise NoSuchTrack(f"{partner.name} is in no program.")
+    if not program_key and len(tracks) > 1:
+        raise TrackNotNamed(
+            f"{partner.name} is in {len(tracks)} programs ({', '.join(keys)}); name one."
+        )
+    found = track_shown(tracks, program_key)
+    if found is None:
+        _not_in(partner, program_key or "", keys)
+    return found
+
+
+def track_shown(tracks: list[Placement], program_key: str | None) -> Placement | None:
+    """Of a partner's tracks, the one in the program `program_key` names, or the first (by
+    name) when none is named; None when the key names none of them, or there are none."""
     if not program_key:
-        if len(tracks) > 1:
-            raise TrackNotNamed(
-                f"{partner.name} is in {len(tracks)} programs ({', '.join(keys)}); name one."
-            )
-        return tracks[0]
-    for track in tracks:
-        if track.program.key == program_key:
-            return track
-    _not_in(partner, program_key, keys)
+        return tracks[0] if tracks else None
+    return next((track for track in tracks if track.program.key == program_key), None)
 
 
 def _not_in(partner: Partner, program_key: str, keys: list[str]) -> NoReturn:
@@ -348,11 +354,9 @@ def partner_standing(
     of queries. NoSuchTrack for a key of a program the partner is not in.
     """
     tracks = partner_tracks(partner.pk)
-    placement = tracks[0] if tracks else None
-    if program_key:
-        placement = next((t for t in tracks if t.program.key == program_key), None)
-        if placement is None:
-            _not_in(partner, program_key, [t.program.key for t in tracks])
+    placement = track_shown(tracks, program_key)
+    if program_key and placement is None:
+        _not_in(partner, program_key, [t.program.key for t in tracks])
     standing = PartnerStanding(placement, tracks)
     standing.history = list(
         PlacementChange.objects.filter(partner=partner)

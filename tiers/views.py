@@ -43,6 +43,7 @@ from .selectors import (
     partner_tracks,
     rule_builder_choices,
     tier_distribution,
+    track_shown,
 )
 from .tasks import run_progress_key
 
@@ -295,8 +296,7 @@ def partner_override(request, partner_pk: int):
     if not tracks:
         messages.error(request, f"{partner.name} is in no program.")
         return redirect("partner_detail", tenant_slug=request.tenant.slug, partner_pk=partner.pk)
-    wanted = request.GET.get("program") or request.POST.get("program")
-    placement = next((t for t in tracks if t.program.key == wanted), None) if wanted else tracks[0]
+    placement = track_shown(tracks, request.GET.get("program") or request.POST.get("program"))
     if placement is None:
         raise Http404("The partner is not in that program.")
     program = placement.program

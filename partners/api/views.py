@@ -2,7 +2,6 @@
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
-from django.db.models import Prefetch
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.response import Response
@@ -12,20 +11,14 @@ from partnerhub.api.errors import Problem
 from partnerhub.api.schema import PROBLEM_RESPONSES
 from partnerhub.api.views import FilteredList
 from partners.models import Partner
+from partners.selectors import with_tracks
 from partners.services import partner_create, partner_update
 
 from .serializers import PartnerFilterSerializer, PartnerSerializer, PartnerWriteSerializer
 
 
 def partners_with_placement():
-    from tiers.models import Placement
-
-    tracks = Placement.objects.select_related(
-        "program", "tier", "qualified_tier", "override_tier"
-    ).order_by("program__name", "program_id")
-    return Partner.objects.select_related("account_manager__user").prefetch_related(
-        Prefetch("placements", queryset=tracks, to_attr="tracks")
-    )
+    return with_tracks(Partner.objects.select_related("account_manager__user"))
 
 
 def _programs_named(fields: dict) -> list | None:
