@@ -10,7 +10,7 @@ from django.db import connection
 from django.db.models import Sum
 
 from metrics.models import Metric, MetricValue
-from tiers.models import CriteriaVersion, PlacementChange, Tier
+from tiers.models import CriteriaVersion, Placement, PlacementChange, Tier
 
 from .models import EntryKind, RebateEntry
 from .quarters import Quarter
@@ -45,8 +45,6 @@ def tiers_held_at_end(on: datetime.date) -> dict[int, list[Tier]]:
 
 def tiers_held_now(partner_ids=None) -> dict[int, list[Tier]]:
     """{partner id: the tiers it holds now, one per program, by program name}."""
-    from tiers.models import Placement
-
     placements = Placement.objects.filter(tier__isnull=False).select_related("tier__program")
     if partner_ids is not None:
         placements = placements.filter(partner_id__in=partner_ids)
