@@ -79,7 +79,8 @@ def _track(partner: Partner, program_key: str | None) -> Placement:
         raise Problem(str(error), [{"path": "program", "detail": str(error)}]) from None
     except NoSuchTrack as error:
         raise Problem(str(error), code="not_found", status_code=404) from None
-    return _placements().get(pk=found.pk)
+    found.partner = partner  # partner_track read the rest of what a placement shows
+    return found
 
 
 def _program(key: str) -> Program:
