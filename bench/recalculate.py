@@ -122,16 +122,11 @@ def main() -> None:
     print(f"{args.partners:,} partners, {values:,} metric values · {machine()}")
 
     results: dict[str, float] = {}
-    revenue = Metric.objects.with_scopes_disabled().get(tenant=tenant, key="revenue")
-    floor_label = "floor: one GROUP BY summing revenue, 12 months"
+    floor_label = "floor: one statement, every aggregate the rules read"
     with timed(floor_label, results), connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT partner_id, SUM(value) FROM metrics_metricvalue WHERE metric_id = %s "
-            "AND period >= %s AND period <= %s GROUP BY partner_id",
-            [revenue.pk, datetime.date(2025, 11, 1), datetime.date(2026, 10, 1)],
-        )
-        rows = cursor.fetchall()
-    assert len(rows) == args.partners
+        facts_floor(cursor, tenant.pk)
+        cursor.execute("SELECT count(*) FROM facts_floor")
+        assert cursor.fetchone()[0] == args.partners
 
     with scope(tenant=tenant):
         program = Program.objects.get()
@@ -145,6 +140,32 @@ def main() -> None:
     floor = results[floor_label]
     for label, seconds in results.items():
         print(f"{label:<48} {seconds:8.2f} s   ratio {seconds / floor:6.2f}")
+
+
+def facts_floor(cursor, tenant_id: int) -> None:
+    """The hand-written SQL a perfect run could not beat: one GROUP BY computing, per partner,
+    each aggregate the bench rules read (revenue sum 12 months, CSAT average 6 and minimum 12,
+    deals count 24, latest pipeline 3, certified people) into a table."""
+    windows = {months: _months_back(months) for months in (3, 6, 12, 24)}
+    last = _months_back(1)
+    cursor.execute(
+        "CREATE TEMPORARY TABLE facts_floor AS "
+        "WITH m AS (SELECT v.partner_id, "
+        "SUM(v.value) FILTER (WHERE k.key = 'revenue' AND v.period >= %(m12)s) AS revenue_sum, "
+        "AVG(v.value) FILTER (WHERE k.key = 'csat' AND v.period >= %(m6)s) AS csat_avg, "
+        "MIN(v.value) FILTER (WHERE k.key = 'csat' AND v.period >= %(m12)s) AS csat_min, "
+        "COUNT(*) FILTER (WHERE k.key = 'deals' AND v.period >= %(m24)s) AS deals_count, "
+        "(ARRAY_AGG(v.value ORDER BY v.period DESC) "
+        "FILTER (WHERE k.key = 'pipeline' AND v.period >= %(m3)s))[1] AS pipeline_latest "
+        "FROM metrics_metricvalue v JOIN metrics_metric k ON k.id = v.metric_id "
+        "WHERE v.tenant_id = %(tenant)s AND v.period BETWEEN %(m24)s AND %(last)s "
+        "GROUP BY v.partner_id), "
+        "c AS (SELECT partner_id, COUNT(DISTINCT email) AS certified "
+        "FROM training_certificationaward WHERE tenant_id = %(tenant)s GROUP BY partner_id) "
+        "SELECT m.*, COALESCE(c.certified, 0) AS certified FROM m "
+        "LEFT JOIN c ON c.partner_id = m.partner_id",
+        {"tenant": tenant_id, "last": last} | {f"m{n}": day for n, day in windows.items()},
+    )
 
 
 def _months_back(months: int) -> datetime.date:

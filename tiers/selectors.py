@@ -61,12 +61,17 @@ def program_tier_rules(program: Program) -> tuple[list[Tier], list[TierRule]]:
 
 
 def program_facts(
-    *, program: Program, rules: Iterable[TierRule], on: datetime.date
+    *,
+    program: Program,
+    rules: Iterable[TierRule],
+    on: datetime.date,
+    partners: tuple[int, int] | None = None,
 ) -> dict[int, PartnerFacts]:
-    """Every fact the rules read, for every partner of the program: one query for the metrics,
-    one for the certifications, one per certification family, one for the partners' own
-    attributes when a rule reads them (and the program's tenant, for its fiscal year start, when
-    a rule reads a fiscal window and the caller has not loaded it).
+    """Every fact the rules read, for every partner of the program (or those whose id lies in
+    the range `partners`, both ends included): one query for the metrics, one for the
+    certifications, one per certification family, one for the partners' own attributes when a
+    rule reads them (and the program's tenant, for its fiscal year start, when a rule reads a
+    fiscal window and the caller has not loaded it).
 
     {partner id: PartnerFacts}; partners with no value and no certification are absent and
     read as empty facts.
@@ -79,13 +84,16 @@ def program_facts(
     families = {key for key in named if isinstance(key, tuple)}
     metrics: dict[int, dict] = defaultdict(dict)
     before: dict[int, dict] = defaultdict(dict)
-    for partner_id, span, stats in _span_stats(program, spans):
+    for partner_id, span, stats in _span_stats(program, spans, partners):
         if span.before:
             before[partner_id][(span.metric, span.window)] = stats
         else:
             metrics[partner_id][(span.metric, span.window)] = stats
     certified: dict[int, dict] = defaultdict(dict)
-    partner_ids = Placement.objects.filter(program=program).values("partner_id")
+    placements = Placement.objects.filter(program=program)
+    if partners is not None:
+        placements = placements.filter(partner_id__gte=partners[0], partner_id__lte=partners[1])
+    partner_ids = placements.values("partner_id")
     if cert_keys:
         for (partner_id, key), people in certified_people_count(
             on=on, partner_ids=partner_ids, certification_keys=cert_keys
@@ -100,9 +108,9 @@ def program_facts(
     if any(isinstance(c, PartnerCondition) for c in conditions):
         attributes = {
             pk: {"type": type_, "region": region}
-            for pk, type_, region in Partner.objects.filter(
-                placements__program=program
-            ).values_list("pk", "type", "region")
+            for pk, type_, region in Partner.objects.filter(pk__in=partner_ids).values_list(
+                "pk", "type", "region"
+            )
         }
     return {
         partner_id: PartnerFacts(
@@ -144,7 +152,7 @@ def _metric_spans(program, conditions: list[MetricCondition], on) -> list[Metric
     return spans
 
 
-def _span_stats(program, spans: list[MetricSpan]):
+def _span_stats(program, spans: list[MetricSpan], partners: tuple[int, int] | None):
     metric_ids = dict(
         Metric.objects.filter(key__in={span.metric for span in spans}).values_list("key", "pk")
     )
@@ -152,11 +160,11 @@ def _span_stats(program, spans: list[MetricSpan]):
     if not wanted:
         return []
     if connection.vendor == "postgresql":
-        return _span_stats_sql(program, wanted, metric_ids)
-    return _span_stats_python(program, wanted, metric_ids)
+        return _span_stats_sql(program, wanted, metric_ids, partners)
+    return _span_stats_python(program, wanted, metric_ids, partners)
 
 
-def _span_stats_sql(program, spans: list[MetricSpan], metric_ids):
+def _span_stats_sql(program, spans: list[MetricSpan], metric_ids, partners=None):
     """One pass over the program's values, one row per partner; each span gets only the
     aggregates its conditions read, FILTERed to that metric and those months."""
     columns, params, layout = [], [], []
@@ -177,15 +185,19 @@ def _span_stats_sql(program, spans: list[MetricSpan], metric_ids):
                 columns.append(sql)
                 params += [metric_ids[span.metric], span.first, span.last]
                 layout.append((span, name))
+    in_range = "AND t.partner_id BETWEEN %s AND %s AND v.partner_id BETWEEN %s AND %s "
     sql = (
         f"SELECT v.partner_id, {', '.join(columns)} "  # noqa: S608 - constant SQL
         "FROM metrics_metricvalue v JOIN tiers_placement t ON t.partner_id = v.partner_id "
         "WHERE t.program_id = %s AND v.metric_id = ANY(%s) AND v.period >= %s AND v.period <= %s "
+        # Both sides: PostgreSQL does not carry a range across the join by itself.
+        f"{in_range if partners else ''}"
         "GROUP BY v.partner_id"
     )
     first = min(span.first for span in spans)
     last = max(span.last for span in spans)
     params += [program.pk, sorted({metric_ids[span.metric] for span in spans}), first, last]
+    params += list(partners or ()) * 2
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         for row in cursor.fetchall():
@@ -197,9 +209,12 @@ def _span_stats_sql(program, spans: list[MetricSpan], metric_ids):
                     yield row[0], span, WindowStats(**stats)
 
 
-def _span_stats_python(program, spans: list[MetricSpan], metric_ids):
+def _span_stats_python(program, spans: list[MetricSpan], metric_ids, partners=None):
     """The same facts computed in Python from the rows (SQLite has no FILTER on arrays)."""
-    rows = MetricValue.objects.filter(
+    values = MetricValue.objects.all()
+    if partners is not None:
+        values = values.filter(partner_id__gte=partners[0], partner_id__lte=partners[1])
+    rows = values.filter(
         partner__placements__program=program,
         metric_id__in={metric_ids[span.metric] for span in spans},
         period__gte=min(span.first for span in spans),

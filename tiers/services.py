@@ -1,16 +1,15 @@
 """Placing partners in tiers: the recalculation, overrides, criteria versions, programs as files."""
 
 import datetime
-import json
 from collections import Counter
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
-from functools import partial
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from django.db import connection, transaction
-from django.db.models import F, Max
+from django.db.models import Max
 from django.utils import timezone
 
+from metrics.services import IMPORT_LOCK_NAMESPACE
 from partnerhub.jobs import job_run
 from partnerhub.queue import enqueue_on_commit
 from partnerhub.tenancy.services import audit_record
@@ -18,24 +17,18 @@ from partnerhub.webhooks.models import EventType
 from partnerhub.webhooks.services import events_emit
 from partners.models import Partner
 
-from .engine import (
-    DEMOTION,
-    GRACE_EXPIRY,
-    OVERRIDE,
-    PLACED,
-    PROMOTION,
-    Move,
-    PartnerFacts,
-    Standing,
-    TierRule,
-    next_review_on,
-    parse_rule,
-    place,
-    qualified_tier,
+from .engine import Move, Standing
+from .evaluation import (
+    PLACEMENT_FIELDS,
+    PlannedChange,
+    RunPlan,
+    RunStaging,
+    chunk_evaluate,
+    chunks_with_facts,
+    partner_chunks,
 )
 from .models import (
     ChangeReason,
-    DemotionPolicy,
     Placement,
     PlacementChange,
     Program,
@@ -43,25 +36,12 @@ from .models import (
     RunStatus,
     Tier,
 )
-from .selectors import program_facts, program_tier_rules
 
 RUN_LOCK_NAMESPACE = 4_202  # pg_try_advisory_xact_lock(namespace, program id)
-NO_FACTS = PartnerFacts()
 
 
 class RecalculationRefused(Exception):
     """The run cannot go ahead (an earlier date, another run in progress); nothing changed."""
-
-
-@dataclass(frozen=True)
-class PlannedChange:
-    partner_id: int
-    partner_ref: str
-    from_tier: str | None
-    to_tier: str | None
-    reason: str
-    takes_effect_on: datetime.date | None = None
-    partner_name: str = ""
 
 
 @dataclass
@@ -156,324 +136,39 @@ def _lock_program_run(program: Program) -> None:
         cursor.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", [RUN_LOCK_NAMESPACE, program.pk])
         if not cursor.fetchone()[0]:
             raise RecalculationRefused(f"A recalculation of {program.name} is already running.")
+        # The run reads the tenant's values in chunks (some on a second connection): no import
+        # may commit between two of them. An import under way finishes first.
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock_shared(%s, %s)",
+            [IMPORT_LOCK_NAMESPACE, program.tenant_id],
+        )
 
 
 def _evaluate_program(program, as_of, *, write, progress, proposed=None) -> RunSummary:
-    tiers, rules = program_tier_rules(program)
-    if proposed:
-        rules = [
-            TierRule(rule.key, rule.rank, parse_rule(proposed[rule.key]))
-            if rule.key in proposed
-            else rule
-            for rule in rules
-        ]
-    tier_by_key = {tier.key: tier for tier in tiers}
-    tier_by_id = {tier.pk: tier for tier in tiers}
-    rule_by_key = {rule.key: rule for rule in rules}
-    facts = program_facts(program=program, rules=rules, on=as_of)
-    reviews = _review_dates(program)
-    placements = list(
-        Placement.objects.filter(program=program)
-        .only(
-            "pk",
-            "tenant_id",
-            "partner_id",
-            "program_id",
-            "tier_id",
-            "qualified_tier_id",
-            "at_risk_since",
-            "evaluated_on",
-            "version",
-            "explanation",
-            "before_evaluation",
-            "override_tier_id",
-            "override_until",
-        )
-        .annotate(ref=F("partner__ref"), name=F("partner__name"), joined=F("partner__joined_on"))
-        .order_by("partner__ref")
-    )
-
+    """Evaluate the program chunk by chunk (see evaluation.py); when `write`, stage each
+    chunk's results and apply them all at the end, in this transaction."""
+    plan = RunPlan.load(program, as_of, proposed)
     summary = RunSummary(as_of=as_of)
-    history: list[PlacementChange] = []
     awaiting: dict[int, tuple[Standing, Move]] = {}
-    for done, placement in enumerate(placements, start=1):
-        partner_id, ref, name, joined_on = (
-            placement.partner_id,
-            placement.ref,
-            placement.name,
-            placement.joined,
-        )
-        standing = _standing_before(placement, as_of, tier_by_id)
-        partner_facts = facts.get(partner_id, NO_FACTS)
-        qualified, decisions = qualified_tier(rules, partner_facts)
-        override = tier_by_id.get(placement.override_tier_id or 0)
-        review = reviews(joined_on)
-        move = place(
-            current=standing,
-            qualified=qualified,
-            override=rule_by_key[override.key] if override else None,
-            override_until=placement.override_until,
-            grace_days=program.grace_days,
-            on=as_of,
-            review=review,
-        )
-        if program.demotion_approval and move.reason in (DEMOTION, GRACE_EXPIRY):
-            awaiting[partner_id] = (standing, move)  # a manager decides; until then, at risk
-            move = Move(
-                replace(standing, at_risk_since=standing.at_risk_since or as_of),
-                None,
-                became_at_risk=standing.at_risk_since is None,
-            )
-        _apply(placement, program, as_of, standing, move, qualified, decisions, tier_by_key)
-        summary.evaluated += 1
-        summary.transitions[(standing.tier, move.standing.tier)] += 1
-        change = _record(
-            summary,
-            history,
-            placement,
-            program,
-            as_of,
-            (ref, name),
-            standing,
-            move,
-            tier_by_key,
-            review,
-        )
-        if change is None:
-            summary.unchanged += 1
-        if progress and done % 5_000 == 0:
-            progress(done, len(placements))
-
+    staging = RunStaging() if write else None
+    chunks = partner_chunks(program)
+    total, done = sum(count for _, _, count in chunks), 0
+    for (bounds, facts), (_, _, count) in zip(chunks_with_facts(plan, chunks), chunks, strict=True):
+        rows = chunk_evaluate(plan, bounds, facts, summary, awaiting)
+        if staging is not None:
+            staging.add(rows)
+        done += count
+        if progress:
+            progress(done, total)
+    summary.changes.sort(key=lambda change: change.partner_ref)
     summary.awaiting_approval = len(awaiting)
-    if write:
-        _write_placements(placements)
-        _write_history(history)
+    if staging is not None:
+        staging.apply(program, as_of)
         if program.demotion_approval or awaiting:
             from .governance import pending_demotions_sync  # governance builds on this module
 
-            pending_demotions_sync(program, as_of, awaiting, tier_by_key)
+            pending_demotions_sync(program, as_of, awaiting, plan.tier_by_key)
     return summary
-
-
-def _review_dates(program: Program):
-    """joined_on → review(due), the first review date on or after a due demotion (None: any
-    day)."""
-    if program.demotions == DemotionPolicy.ANY:
-        return lambda joined_on: None
-    fiscal_start = program.tenant.fiscal_year_start  # the run has the tenant already
-
-    def reviews(joined_on):
-        return partial(
-            next_review_on, program.demotions, fiscal_start=fiscal_start, joined_on=joined_on
-        )
-
-    return reviews
-
-
-def _write_history(history: list[PlacementChange]) -> None:
-    """Append the history rows; one already written for the same move on the same day is kept."""
-    if connection.vendor != "postgresql":
-        PlacementChange.objects.bulk_create(history, batch_size=5_000, ignore_conflicts=True)
-        return
-    columns = (
-        "tenant_id",
-        "partner_id",
-        "program_id",
-        "from_tier_id",
-        "to_tier_id",
-        "on",
-        "reason",
-        "version",
-        "takes_effect_on",
-    )
-    quoted = ", ".join(f'"{c}"' for c in columns)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "CREATE TEMPORARY TABLE change_rows (tenant_id bigint, partner_id bigint, "
-            'program_id bigint, from_tier_id bigint, to_tier_id bigint, "on" date, '
-            "reason varchar(16), version integer, takes_effect_on date) ON COMMIT DROP"
-        )
-        with cursor.copy(f"COPY change_rows ({quoted}) FROM STDIN") as copy:
-            for c in history:
-                copy.write_row(
-                    (
-                        c.tenant_id,
-                        c.partner_id,
-                        c.program_id,
-                        c.from_tier_id,
-                        c.to_tier_id,
-                        c.on,
-                        c.reason,
-                        c.version,
-                        c.takes_effect_on,
-                    )
-                )
-        cursor.execute(
-            f"INSERT INTO tiers_placementchange ({quoted}, created_at) "  # noqa: S608
-            f"SELECT {quoted}, now() FROM change_rows ON CONFLICT DO NOTHING"
-        )
-        cursor.execute("DROP TABLE change_rows")
-
-
-def _write_placements(placements: Sequence[Placement]) -> None:
-    """Save the evaluated placements. On PostgreSQL: COPY into a temporary table and one
-    UPDATE, instead of Django's bulk_update (a CASE per row and field: minutes at 50,000). A
-    placement removed meanwhile (its partner left the program) stays removed."""
-    if connection.vendor != "postgresql":
-        Placement.objects.bulk_update(placements, PLACEMENT_FIELDS, batch_size=5_000)
-        return
-    columns = (
-        "id",
-        "tier_id",
-        "qualified_tier_id",
-        "at_risk_since",
-        "evaluated_on",
-        "version",
-        "explanation",
-        "before_evaluation",
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "CREATE TEMPORARY TABLE placement_rows (id bigint, tier_id bigint, "
-            "qualified_tier_id bigint, at_risk_since date, evaluated_on date, version integer, "
-            "explanation jsonb, before_evaluation jsonb) ON COMMIT DROP"
-        )
-        with cursor.copy(f"COPY placement_rows ({', '.join(columns)}) FROM STDIN") as copy:
-            for p in placements:
-                copy.write_row(
-                    (
-                        p.pk,
-                        p.tier_id,
-                        p.qualified_tier_id,
-                        p.at_risk_since,
-                        p.evaluated_on,
-                        p.version,
-                        json.dumps(p.explanation),
-                        json.dumps(p.before_evaluation),
-                    )
-                )
-        updated = ", ".join(f"{c} = r.{c}" for c in columns[1:])
-        cursor.execute(
-            f"UPDATE tiers_placement p SET {updated} FROM placement_rows r WHERE p.id = r.id"  # noqa: S608
-        )
-        cursor.execute("DROP TABLE placement_rows")
-
-
-PLACEMENT_FIELDS = [
-    "tier",
-    "qualified_tier",
-    "at_risk_since",
-    "evaluated_on",
-    "version",
-    "explanation",
-    "before_evaluation",
-]
-
-
-def _standing_before(placement, as_of, tier_by_id) -> Standing:
-    """The standing to evaluate from: before `as_of` if that date was evaluated already."""
-    if placement.evaluated_on == as_of and placement.before_evaluation:
-        before = placement.before_evaluation
-        tier = tier_by_id.get(before.get("tier"))
-        since = before.get("at_risk_since")
-        return Standing(
-            tier.key if tier else None,
-            tier.rank if tier else None,
-            datetime.date.fromisoformat(since) if since else None,
-        )
-    tier = tier_by_id.get(placement.tier_id)
-    return Standing(
-        tier.key if tier else None, tier.rank if tier else None, placement.at_risk_since
-    )
-
-
-def _apply(placement, program, as_of, standing, move, qualified, decisions, tier_by_key) -> None:
-    if placement.evaluated_on != as_of or not placement.before_evaluation:
-        before_tier = tier_by_key.get(standing.tier)
-        placement.before_evaluation = {
-            "tier": before_tier.pk if before_tier else None,
-            "at_risk_since": standing.at_risk_since.isoformat() if standing.at_risk_since else None,
-            "qualified_tier": placement.qualified_tier_id,
-            "evaluated_on": placement.evaluated_on.isoformat() if placement.evaluated_on else None,
-            "version": placement.version,
-            "explanation": placement.explanation or {},
-        }
-    new_tier = tier_by_key.get(move.standing.tier)
-    placement.tier = new_tier
-    placement.qualified_tier = tier_by_key.get(qualified.key) if qualified else None
-    placement.at_risk_since = move.standing.at_risk_since
-    placement.evaluated_on = as_of
-    placement.version = program.version
-    placement.explanation = {
-        "version": program.version,
-        "on": as_of.isoformat(),
-        "qualified": qualified.key if qualified else None,
-        "tiers": {
-            key: [decision.held, [_explained(c) for c in decision.conditions]]
-            for key, decision in decisions.items()
-        },
-    }
-
-
-def _text(value) -> str | None:
-    return None if value is None else format(value, "f")
-
-
-def _explained(result) -> list:
-    """[value, held], and for a points condition each part's [points, value, held] too."""
-    if not result.parts:
-        return [_text(result.value), result.held]
-    parts = [[_text(part.points), _text(part.value), part.held] for part in result.parts]
-    return [_text(result.value), result.held, parts]
-
-
-def _record(
-    summary, history, placement, program, as_of, partner, standing, move, tier_by_key, review
-):
-    """Count the move and queue its history row; None when the partner stays as it was."""
-    before = tier_by_key.get(standing.tier)
-    if move.became_at_risk:
-        grace_end = as_of + datetime.timedelta(days=program.grace_days)
-        if review is not None:
-            grace_end = review(grace_end)
-        summary.newly_at_risk += 1
-        reason, after, takes_effect_on = ChangeReason.AT_RISK, before, grace_end
-    elif move.reason is None:
-        return None
-    else:
-        counted = {
-            PLACED: "placed",
-            PROMOTION: "promoted",
-            DEMOTION: "demoted",
-            GRACE_EXPIRY: "grace_expired",
-            OVERRIDE: "overridden",
-        }[move.reason]
-        setattr(summary, counted, getattr(summary, counted) + 1)
-        reason, after, takes_effect_on = move.reason, tier_by_key.get(move.standing.tier), None
-    history.append(
-        PlacementChange(
-            tenant_id=program.tenant_id,
-            partner_id=placement.partner_id,
-            program=program,
-            from_tier=before,
-            to_tier=after,
-            on=as_of,
-            reason=reason,
-            version=program.version,
-            takes_effect_on=takes_effect_on,
-        )
-    )
-    change = PlannedChange(
-        placement.partner_id,
-        partner[0],
-        before.key if before else None,
-        after.key if after else None,
-        reason,
-        takes_effect_on,
-        partner_name=partner[1],
-    )
-    summary.changes.append(change)
-    return change
 
 
 def placement_changes_announce(program: Program, as_of, changes, *, notify: bool = True) -> None:

@@ -1,0 +1,477 @@
+"""The recalculation's evaluation: a program's partners taken in chunks, each evaluated from
+its own facts and written to a staging table, then applied to the placements in one step.
+
+A chunk is a range of partner ids. Its facts, its placements and its staged results are all
+that is held in memory at once, so a run's memory does not grow with the program; and a chunk
+depends only on the placements as they were before the run, so chunks can be evaluated in any
+order, by any number of workers, and evaluated again after a crash, with the same result.
+Nothing a partner sees changes until `staged_apply`, which writes every placement and history
+row of the run in one transaction.
+"""
+
+import datetime
+import json
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from functools import partial
+
+from django.db import connection, connections
+from django.db.models import BooleanField, ExpressionWrapper, F, Q
+from django.db.models.fields.json import KT
+from django_scopes import scope
+
+from .engine import (
+    DEMOTION,
+    GRACE_EXPIRY,
+    OVERRIDE,
+    PLACED,
+    PROMOTION,
+    Move,
+    PartnerFacts,
+    Standing,
+    TierRule,
+    next_review_on,
+    parse_rule,
+    place,
+    qualified_tier,
+)
+from .models import ChangeReason, DemotionPolicy, Placement, PlacementChange, Program, Tier
+from .selectors import program_facts, program_tier_rules
+
+RUN_CHUNK = 5_000  # partners evaluated together: bounds a run's memory, never its result
+NO_FACTS = PartnerFacts()
+COUNTED = {
+    PLACED: "placed",
+    PROMOTION: "promoted",
+    DEMOTION: "demoted",
+    GRACE_EXPIRY: "grace_expired",
+    OVERRIDE: "overridden",
+}
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """What every chunk of one run reads: the program, the day, its tiers and rules."""
+
+    program: Program
+    as_of: datetime.date
+    rules: list[TierRule]
+    tier_by_key: dict[str, Tier]
+    tier_by_id: dict[int, Tier]
+    rule_by_key: dict[str, TierRule]
+    reviews: Callable
+
+    @classmethod
+    def load(
+        cls, program: Program, as_of: datetime.date, proposed: dict[str, object] | None = None
+    ) -> "RunPlan":
+        tiers, rules = program_tier_rules(program)
+        if proposed:
+            rules = [
+                TierRule(rule.key, rule.rank, parse_rule(proposed[rule.key]))
+                if rule.key in proposed
+                else rule
+                for rule in rules
+            ]
+        return cls(
+            program=program,
+            as_of=as_of,
+            rules=rules,
+            tier_by_key={tier.key: tier for tier in tiers},
+            tier_by_id={tier.pk: tier for tier in tiers},
+            rule_by_key={rule.key: rule for rule in rules},
+            reviews=_review_dates(program),
+        )
+
+
+@dataclass(frozen=True)
+class PlannedChange:
+    partner_id: int
+    partner_ref: str
+    from_tier: str | None
+    to_tier: str | None
+    reason: str
+    takes_effect_on: datetime.date | None = None
+    partner_name: str = ""
+
+
+@dataclass(frozen=True)
+class StagedRow:
+    """One partner's result, as the staging table holds it until the run is applied."""
+
+    placement_id: int
+    partner_id: int
+    tier_id: int | None
+    qualified_tier_id: int | None
+    at_risk_since: datetime.date | None
+    explanation: str  # JSON
+    change_reason: str | None = None
+    change_from_id: int | None = None
+    change_to_id: int | None = None
+    takes_effect_on: datetime.date | None = None
+    awaiting_reason: str | None = None  # a due demotion left to the managers
+    awaiting_to_id: int | None = None
+
+
+STAGED_COLUMNS = tuple(StagedRow.__dataclass_fields__)
+
+
+def partner_chunks(program: Program, size: int | None = None) -> list[tuple[int, int, int]]:
+    """The program's partners in chunks of `size` (RUN_CHUNK) by id: [(first id, last id,
+    partners)]."""
+    size = size or RUN_CHUNK
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT MIN(partner_id), MAX(partner_id), COUNT(*) FROM ("
+            "SELECT partner_id, (ROW_NUMBER() OVER (ORDER BY partner_id) - 1) / %s AS chunk "
+            "FROM tiers_placement WHERE program_id = %s) numbered "
+            "GROUP BY chunk ORDER BY chunk",
+            [size, program.pk],
+        )
+        return [tuple(row) for row in cursor.fetchall()]
+
+
+def chunks_with_facts(plan: RunPlan, chunks: list[tuple[int, int, int]]) -> Iterator:
+    """(bounds, facts) of each chunk. With several chunks on PostgreSQL, the next chunk's facts
+    are read on a second connection while the caller evaluates this one: the database's part
+    and Python's overlap. That connection sees only committed rows, which is all the run reads
+    (it writes nothing before its last step, and holds off imports while it runs)."""
+
+    def facts_of(bounds):
+        return program_facts(program=plan.program, rules=plan.rules, on=plan.as_of, partners=bounds)
+
+    def facts_apart(bounds):
+        with scope(tenant=plan.program.tenant):
+            return facts_of(bounds)
+
+    bounds = [(first, last) for first, last, _ in chunks]
+    if len(bounds) < 2 or connection.vendor != "postgresql":
+        yield from ((chunk, facts_of(chunk)) for chunk in bounds)
+        return
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="run-facts") as reader:
+        try:
+            ahead = reader.submit(facts_apart, bounds[0])
+            for index, chunk in enumerate(bounds):
+                facts = ahead.result()
+                if index + 1 < len(bounds):
+                    ahead = reader.submit(facts_apart, bounds[index + 1])
+                yield chunk, facts
+        finally:
+            reader.submit(connections.close_all)
+
+
+def chunk_evaluate(plan: RunPlan, bounds: tuple[int, int], facts, summary, awaiting) -> list:
+    """Evaluate the partners whose id lies in `bounds` from their `facts`; count each in
+    `summary`, keep its planned change there, note a due demotion left to the managers in
+    `awaiting` ({partner id: (standing, move)}), and return the rows to stage, by partner ref."""
+    program, as_of = plan.program, plan.as_of
+    staged = []
+    for row in _placements(program, bounds):
+        pk, partner_id, ref, name, joined_on, tier_id, at_risk_since, evaluated_on = row[:8]
+        override_tier_id, override_until, has_before, before_tier, before_risk = row[8:]
+        if evaluated_on == as_of and has_before:
+            # This date ran already: start again from where the partner stood before it.
+            tier_id, at_risk_since = _int(before_tier), _date(before_risk)
+        tier = plan.tier_by_id.get(tier_id or 0)
+        standing = Standing(tier.key if tier else None, tier.rank if tier else None, at_risk_since)
+        qualified, decisions = qualified_tier(plan.rules, facts.get(partner_id, NO_FACTS))
+        override = plan.tier_by_id.get(override_tier_id or 0)
+        review = plan.reviews(joined_on)
+        move = place(
+            current=standing,
+            qualified=qualified,
+            override=plan.rule_by_key[override.key] if override else None,
+            override_until=override_until,
+            grace_days=program.grace_days,
+            on=as_of,
+            review=review,
+        )
+        awaits = None
+        if program.demotion_approval and move.reason in (DEMOTION, GRACE_EXPIRY):
+            awaiting[partner_id] = (standing, move)  # a manager decides; until then, at risk
+            awaits = move
+            move = Move(
+                replace(standing, at_risk_since=standing.at_risk_since or as_of),
+                None,
+                became_at_risk=standing.at_risk_since is None,
+            )
+        summary.evaluated += 1
+        summary.transitions[(standing.tier, move.standing.tier)] += 1
+        change = _change(plan, standing, move, review)
+        if change is None:
+            summary.unchanged += 1
+        else:
+            reason, before, after, takes_effect_on = change
+            counted = "newly_at_risk" if reason == ChangeReason.AT_RISK else COUNTED[reason]
+            setattr(summary, counted, getattr(summary, counted) + 1)
+            summary.changes.append(
+                PlannedChange(
+                    partner_id,
+                    ref,
+                    before.key if before else None,
+                    after.key if after else None,
+                    reason,
+                    takes_effect_on,
+                    partner_name=name,
+                )
+            )
+        new_tier = plan.tier_by_key.get(move.standing.tier)
+        staged.append(
+            StagedRow(
+                placement_id=pk,
+                partner_id=partner_id,
+                tier_id=new_tier.pk if new_tier else None,
+                qualified_tier_id=plan.tier_by_key[qualified.key].pk if qualified else None,
+                at_risk_since=move.standing.at_risk_since,
+                explanation=_explanation(plan, qualified, decisions),
+                change_reason=change[0] if change else None,
+                change_from_id=change[1].pk if change and change[1] else None,
+                change_to_id=change[2].pk if change and change[2] else None,
+                takes_effect_on=change[3] if change else None,
+                awaiting_reason=awaits.reason if awaits else None,
+                awaiting_to_id=_tier_pk(plan, awaits.standing.tier) if awaits else None,
+            )
+        )
+    return staged
+
+
+def _placements(program: Program, bounds: tuple[int, int]) -> Iterator[tuple]:
+    """The placements of a chunk as plain rows, by partner ref; of the placement before this
+    date's evaluation, only the two fields the run starts from (the rest stays in SQL)."""
+    return iter(
+        Placement.objects.filter(
+            program=program, partner_id__gte=bounds[0], partner_id__lte=bounds[1]
+        )
+        .annotate(
+            ref=F("partner__ref"),
+            name=F("partner__name"),
+            joined=F("partner__joined_on"),
+            has_before=ExpressionWrapper(
+                Q(before_evaluation__has_key="tier"), output_field=BooleanField()
+            ),
+            before_tier=KT("before_evaluation__tier"),
+            before_risk=KT("before_evaluation__at_risk_since"),
+        )
+        .order_by("ref")
+        .values_list(
+            "pk",
+            "partner_id",
+            "ref",
+            "name",
+            "joined",
+            "tier_id",
+            "at_risk_since",
+            "evaluated_on",
+            "override_tier_id",
+            "override_until",
+            "has_before",
+            "before_tier",
+            "before_risk",
+        )
+    )
+
+
+def _change(plan: RunPlan, standing: Standing, move: Move, review):
+    """(reason, tier before, tier after, takes effect on) of a move; None when the partner
+    stays as it was."""
+    before = plan.tier_by_key.get(standing.tier)
+    if move.became_at_risk:
+        grace_end = plan.as_of + datetime.timedelta(days=plan.program.grace_days)
+        if review is not None:
+            grace_end = review(grace_end)
+        return ChangeReason.AT_RISK, before, before, grace_end
+    if move.reason is None:
+        return None
+    return move.reason, before, plan.tier_by_key.get(move.standing.tier), None
+
+
+def _explanation(plan: RunPlan, qualified: TierRule | None, decisions: dict) -> str:
+    return json.dumps(
+        {
+            "version": plan.program.version,
+            "on": plan.as_of.isoformat(),
+            "qualified": qualified.key if qualified else None,
+            "tiers": {
+                key: [decision.held, [_explained(c) for c in decision.conditions]]
+                for key, decision in decisions.items()
+            },
+        }
+    )
+
+
+def _explained(result) -> list:
+    """[value, held], and for a points condition each part's [points, value, held] too."""
+    if not result.parts:
+        return [_text(result.value), result.held]
+    parts = [[_text(part.points), _text(part.value), part.held] for part in result.parts]
+    return [_text(result.value), result.held, parts]
+
+
+def _text(value) -> str | None:
+    return None if value is None else format(value, "f")
+
+
+def _tier_pk(plan: RunPlan, key: str | None) -> int | None:
+    tier = plan.tier_by_key.get(key) if key else None
+    return tier.pk if tier else None
+
+
+def _int(value) -> int | None:
+    return None if value is None else int(value)
+
+
+def _date(value) -> datetime.date | None:
+    return datetime.date.fromisoformat(value) if value else None
+
+
+def _review_dates(program: Program):
+    """joined_on → review(due), the first review date on or after a due demotion (None: any
+    day)."""
+    if program.demotions == DemotionPolicy.ANY:
+        return lambda joined_on: None
+    fiscal_start = program.tenant.fiscal_year_start  # the run has the tenant already
+
+    def reviews(joined_on):
+        return partial(
+            next_review_on, program.demotions, fiscal_start=fiscal_start, joined_on=joined_on
+        )
+
+    return reviews
+
+
+# --- staging ---------------------------------------------------------------------------------
+
+
+class RunStaging:
+    """The staged results of one in-process run: a temporary table on PostgreSQL (dropped at
+    commit), a list elsewhere."""
+
+    TABLE = "run_rows"
+
+    def __init__(self) -> None:
+        self.rows: list[StagedRow] = []
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"CREATE TEMPORARY TABLE {self.TABLE} ({STAGED_SQL_COLUMNS}) ON COMMIT DROP"
+                )
+
+    def add(self, rows: Iterable[StagedRow]) -> None:
+        if connection.vendor != "postgresql":
+            self.rows += rows
+            return
+        with connection.cursor() as cursor:
+            staged_copy(cursor, self.TABLE, rows)
+
+    def apply(self, program: Program, as_of: datetime.date) -> None:
+        if connection.vendor != "postgresql":
+            _apply_in_python(program, as_of, self.rows)
+            return
+        staged_apply(program, as_of, self.TABLE)
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE {self.TABLE}")
+
+
+STAGED_SQL_COLUMNS = (
+    "placement_id bigint, partner_id bigint, tier_id bigint, qualified_tier_id bigint, "
+    "at_risk_since date, explanation jsonb, change_reason varchar(16), change_from_id bigint, "
+    "change_to_id bigint, takes_effect_on date, awaiting_reason varchar(16), "
+    "awaiting_to_id bigint"
+)
+
+
+def staged_copy(cursor, table: str, rows: Iterable[StagedRow], *extra) -> None:
+    """COPY `rows` into `table` (its first columns `extra`, the same for every row)."""
+    columns = ", ".join(("tenant_id", "run_id", "chunk")[: len(extra)] + STAGED_COLUMNS)
+    with cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row((*extra, *(getattr(row, name) for name in STAGED_COLUMNS)))
+
+
+def staged_apply(program: Program, as_of: datetime.date, source: str, params=()) -> None:
+    """Write the staged results in `source` (a table, or a subquery with `params`) to the
+    placements and their history: two statements. Each placement keeps the standing it had
+    before this date's evaluation (for a rerun of the date, and for undo), taken in SQL."""
+    values = {"on": as_of, "version": program.version}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE tiers_placement p SET tier_id = r.tier_id, "  # noqa: S608 - constant SQL
+            "qualified_tier_id = r.qualified_tier_id, at_risk_since = r.at_risk_since, "
+            "explanation = r.explanation, evaluated_on = %s, version = %s, "
+            "before_evaluation = CASE WHEN p.evaluated_on = %s "
+            "AND p.before_evaluation <> '{}'::jsonb THEN p.before_evaluation "
+            "ELSE jsonb_build_object('tier', p.tier_id, 'at_risk_since', p.at_risk_since, "
+            "'qualified_tier', p.qualified_tier_id, 'evaluated_on', p.evaluated_on, "
+            "'version', p.version, 'explanation', p.explanation) END "
+            f"FROM {source} r WHERE p.id = r.placement_id",
+            [*params, values["on"], values["version"], values["on"]],
+        )
+        cursor.execute(
+            "INSERT INTO tiers_placementchange (tenant_id, partner_id, program_id, from_tier_id, "  # noqa: S608
+            'to_tier_id, "on", reason, version, takes_effect_on, created_at) '
+            "SELECT %s, r.partner_id, %s, r.change_from_id, r.change_to_id, %s, r.change_reason, "
+            "%s, r.takes_effect_on, now() "
+            f"FROM {source} r WHERE r.change_reason IS NOT NULL ON CONFLICT DO NOTHING",
+            [program.tenant_id, program.pk, values["on"], values["version"], *params],
+        )
+
+
+def _apply_in_python(program: Program, as_of: datetime.date, rows: list[StagedRow]) -> None:
+    """The same as `staged_apply`, for the embedded database (SQLite): demo-sized programs."""
+    placements = Placement.objects.in_bulk([row.placement_id for row in rows])
+    saved = []
+    for row in rows:
+        placement = placements.get(row.placement_id)
+        if placement is None:
+            continue  # its partner left the program meanwhile
+        if placement.evaluated_on != as_of or not placement.before_evaluation:
+            placement.before_evaluation = {
+                "tier": placement.tier_id,
+                "at_risk_since": _iso(placement.at_risk_since),
+                "qualified_tier": placement.qualified_tier_id,
+                "evaluated_on": _iso(placement.evaluated_on),
+                "version": placement.version,
+                "explanation": placement.explanation or {},
+            }
+        placement.tier_id = row.tier_id
+        placement.qualified_tier_id = row.qualified_tier_id
+        placement.at_risk_since = row.at_risk_since
+        placement.evaluated_on = as_of
+        placement.version = program.version
+        placement.explanation = json.loads(row.explanation)
+        saved.append(placement)
+    Placement.objects.bulk_update(saved, PLACEMENT_FIELDS, batch_size=1_000)
+    PlacementChange.objects.bulk_create(
+        (
+            PlacementChange(
+                tenant_id=program.tenant_id,
+                partner_id=row.partner_id,
+                program=program,
+                from_tier_id=row.change_from_id,
+                to_tier_id=row.change_to_id,
+                on=as_of,
+                reason=row.change_reason,
+                version=program.version,
+                takes_effect_on=row.takes_effect_on,
+            )
+            for row in rows
+            if row.change_reason
+        ),
+        ignore_conflicts=True,
+    )
+
+
+PLACEMENT_FIELDS = [
+    "tier",
+    "qualified_tier",
+    "at_risk_since",
+    "evaluated_on",
+    "version",
+    "explanation",
+    "before_evaluation",
+]
+
+
+def _iso(day: datetime.date | None) -> str | None:
+    return day.isoformat() if day else None
