@@ -211,10 +211,10 @@ def _span_stats_sql(program, spans: list[MetricSpan], metric_ids, partners=None)
 
 def _span_stats_python(program, spans: list[MetricSpan], metric_ids, partners=None):
     """The same facts computed in Python from the rows (SQLite has no FILTER on arrays)."""
-    values = MetricValue.objects.all()
+    in_program = MetricValue.objects.all()
     if partners is not None:
-        values = values.filter(partner_id__gte=partners[0], partner_id__lte=partners[1])
-    rows = values.filter(
+        in_program = in_program.filter(partner_id__gte=partners[0], partner_id__lte=partners[1])
+    rows = in_program.filter(
         partner__placements__program=program,
         metric_id__in={metric_ids[span.metric] for span in spans},
         period__gte=min(span.first for span in spans),
