@@ -199,6 +199,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * 60 * 60}
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 # A pool process that grew past this (in KiB) is replaced after its task: no slow creep.
 CELERY_WORKER_MAX_MEMORY_PER_CHILD = env.int("WORKER_MAX_MEMORY_KB", default=400_000)
+# A program with more partners than RUN_SPLIT_ABOVE is evaluated by several workers, in chunks
+# of RUN_SPLIT_CHUNK partners, and applied as one (tiers.evaluation).
+RUN_SPLIT_ABOVE = env.int("RUN_SPLIT_ABOVE", default=100_000)
+RUN_SPLIT_CHUNK = env.int("RUN_SPLIT_CHUNK", default=25_000)
 JOB_HEARTBEAT_SECONDS = env.float("JOB_HEARTBEAT_SECONDS", default=10)
 JOB_STALE_SECONDS = env.float("JOB_STALE_SECONDS", default=45)
 JOB_SWEEP_AFTER_SECONDS = env.float("JOB_SWEEP_AFTER_SECONDS", default=180)

@@ -405,7 +405,7 @@ def staged_apply(program: Program, as_of: datetime.date, source: str, params=())
             "'qualified_tier', p.qualified_tier_id, 'evaluated_on', p.evaluated_on, "
             "'version', p.version, 'explanation', p.explanation) END "
             f"FROM {source} r WHERE p.id = r.placement_id",
-            [*params, values["on"], values["version"], values["on"]],
+            [values["on"], values["version"], values["on"], *params],
         )
         cursor.execute(
             "INSERT INTO tiers_placementchange (tenant_id, partner_id, program_id, from_tier_id, "  # noqa: S608

@@ -262,6 +262,10 @@ class RecalculationRun(TenantOwnedModel, TrackedJob):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
 
+    # A program too large for one worker's window is split: each chunk's partner-id range,
+    # [first, last], evaluated by a worker of its own (tiers.evaluation). Empty: in one piece.
+    chunks = models.JSONField(default=list, blank=True)
+
     class Meta:
         ordering = ["-started_at", "-pk"]
 
@@ -272,6 +276,33 @@ class RecalculationRun(TenantOwnedModel, TrackedJob):
     @property
     def is_finished(self) -> bool:
         return self.status not in (RunStatus.QUEUED, RunStatus.RUNNING)
+
+
+class StagedPlacement(TenantOwnedModel):
+    """One partner's result in a split run, until the run is applied (tiers.evaluation).
+
+    Plain ids, no foreign keys: the staging table checks nothing and is written by COPY; the
+    step that applies the run writes through the real ones. Unlogged on PostgreSQL: after a
+    crash it is empty, and a retry evaluates again.
+    """
+
+    run = models.ForeignKey(RecalculationRun, on_delete=models.CASCADE, related_name="+")
+    chunk = models.PositiveIntegerField()
+    placement_id = models.BigIntegerField()
+    partner_id = models.BigIntegerField()
+    tier_id = models.BigIntegerField(null=True)
+    qualified_tier_id = models.BigIntegerField(null=True)
+    at_risk_since = models.DateField(null=True)
+    explanation = models.JSONField()
+    change_reason = models.CharField(max_length=16, null=True)  # noqa: DJ001 - as PlacementChange
+    change_from_id = models.BigIntegerField(null=True)
+    change_to_id = models.BigIntegerField(null=True)
+    takes_effect_on = models.DateField(null=True)
+    awaiting_reason = models.CharField(max_length=16, null=True)  # noqa: DJ001
+    awaiting_to_id = models.BigIntegerField(null=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["run", "chunk"], name="staged_by_run_chunk")]
 
 
 class Notice(TenantOwnedModel):

@@ -10,7 +10,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from metrics.services import IMPORT_LOCK_NAMESPACE
-from partnerhub.jobs import job_run
+from partnerhub.jobs import job_claim, job_heartbeat, job_run
 from partnerhub.queue import enqueue_on_commit
 from partnerhub.tenancy.services import audit_record
 from partnerhub.webhooks.models import EventType
@@ -19,6 +19,7 @@ from partners.models import Partner
 
 from .engine import Move, Standing
 from .evaluation import (
+    COUNTED,
     PLACEMENT_FIELDS,
     PlannedChange,
     RunPlan,
@@ -26,6 +27,8 @@ from .evaluation import (
     chunk_evaluate,
     chunks_with_facts,
     partner_chunks,
+    staged_apply,
+    staged_copy,
 )
 from .models import (
     ChangeReason,
@@ -34,8 +37,10 @@ from .models import (
     Program,
     RecalculationRun,
     RunStatus,
+    StagedPlacement,
     Tier,
 )
+from .selectors import program_facts
 
 RUN_LOCK_NAMESPACE = 4_202  # pg_try_advisory_xact_lock(namespace, program id)
 
@@ -275,6 +280,155 @@ def recalculation_run(
         on_refused=lambda refused: {"status": RunStatus.SKIPPED, "message": str(refused)},
     )
     return run
+
+
+# --- a run split over several workers ---------------------------------------------------------
+
+
+def recalculation_split(*, run: RecalculationRun, size: int) -> int | None:
+    """Claim `run` and cut its program into chunks of `size` partners, one task each; the
+    attempt that holds the run, or None when another live attempt holds it."""
+    attempt = job_claim(RecalculationRun, run.pk)
+    if attempt is None:
+        return None
+    chunks = [[first, last] for first, last, _ in partner_chunks(run.program, size)]
+    StagedPlacement.objects.filter(run=run).delete()  # an earlier attempt's, never applied
+    RecalculationRun.objects.filter(pk=run.pk).update(chunks=chunks)
+    run.refresh_from_db()
+    return attempt
+
+
+def recalculation_chunk_stage(*, run: RecalculationRun, chunk: int) -> bool:
+    """Evaluate one chunk of a split run and stage its results, in a transaction of its own
+    (again after a crash: the same rows replace the first ones). Nothing a partner sees
+    changes. True for the one call that staged the run's last chunk: it applies the run."""
+    first, last = run.chunks[chunk]
+    plan = RunPlan.load(run.program, run.as_of)
+    with transaction.atomic():
+        StagedPlacement.objects.filter(run=run, chunk=chunk).delete()
+        facts = program_facts(
+            program=run.program, rules=plan.rules, on=run.as_of, partners=(first, last)
+        )
+        rows = chunk_evaluate(plan, (first, last), facts, RunSummary(as_of=run.as_of), {})
+        with connection.cursor() as cursor:
+            staged_copy(cursor, "tiers_stagedplacement", rows, run.tenant_id, run.pk, chunk)
+        # Chunks finish one at a time here, so exactly one sees every chunk staged.
+        RecalculationRun.objects.select_for_update().filter(pk=run.pk).get()
+        staged = StagedPlacement.objects.filter(run=run).values("chunk").distinct().count()
+    return staged == len(run.chunks)
+
+
+def recalculation_apply(*, run: RecalculationRun, attempt: int) -> RecalculationRun:
+    """Apply a split run's staged results in one transaction, and record how it ended. A crash
+    before the commit leaves every placement as it was and the run to the sweeper; a second
+    call for the same run finds it ended and does nothing."""
+    mine = RecalculationRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING, attempts=attempt)
+    try:
+        with job_heartbeat(RecalculationRun, run.pk, attempt), transaction.atomic():
+            if not mine.select_for_update().exists():
+                return run
+            summary = _staged_runs_apply(run)
+            mine.update(
+                status=RunStatus.DONE, summary=summary.as_dict(), finished_at=timezone.now()
+            )
+            StagedPlacement.objects.filter(run=run).delete()
+    except RecalculationRefused as refusal:
+        mine.update(status=RunStatus.SKIPPED, message=str(refusal), finished_at=timezone.now())
+    except Exception as error:
+        mine.update(
+            status=RunStatus.FAILED,
+            message=f"{type(error).__name__}: {error}",
+            finished_at=timezone.now(),
+        )
+        raise
+    finally:
+        run.refresh_from_db()
+    return run
+
+
+def _staged_runs_apply(run: RecalculationRun) -> RunSummary:
+    program, as_of = run.program, run.as_of
+    _lock_program_run(program)
+    program = Program.objects.select_for_update().get(pk=program.pk)
+    if program.last_evaluated_on and as_of < program.last_evaluated_on:
+        raise RecalculationRefused(
+            f"{as_of:%Y-%m-%d} is before this program's last evaluation "
+            f"({program.last_evaluated_on:%Y-%m-%d}); evaluations only move forward."
+        )
+    staged_apply(
+        program, as_of, "(SELECT * FROM tiers_stagedplacement WHERE run_id = %s)", [run.pk]
+    )
+    summary, awaiting = _staged_summary(run, program)
+    if program.demotion_approval or awaiting:
+        from .governance import pending_demotions_sync  # governance builds on this module
+
+        pending_demotions_sync(program, as_of, awaiting, {t.key: t for t in program.tiers.all()})
+    program.last_evaluated_on = as_of
+    program.save(update_fields=["last_evaluated_on"])
+    placement_changes_announce(program, as_of, summary.changes)
+    return summary
+
+
+def _staged_summary(run: RecalculationRun, program: Program):
+    """The run's counts and changes (by partner ref), and its demotions left to the managers,
+    read back from its staged rows."""
+    summary = RunSummary(as_of=run.as_of)
+    tier_by_id = {tier.pk: tier for tier in program.tiers.all()}
+    awaiting: dict[int, tuple[Standing, Move]] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT s.partner_id, p.ref, p.name, s.tier_id, s.change_reason, s.change_from_id, "
+            "s.change_to_id, s.takes_effect_on, s.awaiting_reason, s.awaiting_to_id "
+            "FROM tiers_stagedplacement s JOIN partners_partner p ON p.id = s.partner_id "
+            "WHERE s.tenant_id = %s AND s.run_id = %s AND p.tenant_id = %s "
+            "AND (s.change_reason IS NOT NULL OR s.awaiting_reason IS NOT NULL) ORDER BY p.ref",
+            [run.tenant_id, run.pk, run.tenant_id],
+        )
+        for (
+            partner_id,
+            ref,
+            name,
+            tier_id,
+            reason,
+            from_id,
+            to_id,
+            takes_effect_on,
+            awaits,
+            awaits_to,
+        ) in cursor:
+            if reason:
+                counted = "newly_at_risk" if reason == ChangeReason.AT_RISK else COUNTED[reason]
+                setattr(summary, counted, getattr(summary, counted) + 1)
+                summary.changes.append(
+                    PlannedChange(
+                        partner_id,
+                        ref,
+                        _key(tier_by_id, from_id),
+                        _key(tier_by_id, to_id),
+                        reason,
+                        takes_effect_on,
+                        partner_name=name,
+                    )
+                )
+            if awaits:
+                standing = Standing(_key(tier_by_id, tier_id))
+                awaiting[partner_id] = (
+                    standing,
+                    Move(Standing(_key(tier_by_id, awaits_to)), awaits),
+                )
+        cursor.execute(
+            "SELECT COUNT(*), COUNT(*) FILTER (WHERE change_reason IS NULL) "
+            "FROM tiers_stagedplacement WHERE tenant_id = %s AND run_id = %s",
+            [run.tenant_id, run.pk],
+        )
+        summary.evaluated, summary.unchanged = cursor.fetchone()
+    summary.awaiting_approval = len(awaiting)
+    return summary, awaiting
+
+
+def _key(tier_by_id: dict[int, Tier], tier_id: int | None) -> str | None:
+    tier = tier_by_id.get(tier_id or 0)
+    return tier.key if tier else None
 
 
 # --- undo ------------------------------------------------------------------------------------

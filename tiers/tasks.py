@@ -1,20 +1,28 @@
 import datetime
 from collections import defaultdict
 
+from django.conf import settings
 from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
 
 from partnerhub.celery import app
+from partnerhub.jobs import job_heartbeat
 from partnerhub.tenancy.models import Membership, Role, Tenant
 from partnerhub.tenancy.tasks import JobTask, TenantTask
 from partnerhub.tenancy.unscoped import tenant_ids
 from partners.models import Partner
 
-from .models import Notice, Program, RecalculationRun, RunStatus, Tier
+from .models import Notice, Placement, Program, RecalculationRun, RunStatus, Tier
 from .notices import Recipient, notices_mail, notices_send
 from .selectors import open_data
-from .services import recalculation_queue, recalculation_run
+from .services import (
+    recalculation_apply,
+    recalculation_chunk_stage,
+    recalculation_queue,
+    recalculation_run,
+    recalculation_split,
+)
 
 NOTIFIED_REASONS = {"placed", "promotion", "demotion", "grace_expiry", "at_risk"}
 
@@ -58,15 +66,54 @@ def recalculate_tenant_if_due(*, tenant: Tenant) -> int:
 
 @app.task(base=JobTask, bind=True)
 def recalculate_program(self, *, tenant: Tenant, run_id: int) -> str:
+    """Run one program's evaluation here, or, for a program larger than RUN_SPLIT_ABOVE
+    partners, split it into chunks for several workers (evaluate_run_chunk, apply_run)."""
     run = RecalculationRun.objects.select_related("program").get(pk=run_id)
     if run.is_finished:
         return run.status  # a duplicate delivery
     self.wait_while_alive(RecalculationRun, run_id)
+    if Placement.objects.filter(program=run.program).count() > settings.RUN_SPLIT_ABOVE:
+        attempt = recalculation_split(run=run, size=settings.RUN_SPLIT_CHUNK)
+        if attempt is not None:
+            for chunk in range(len(run.chunks)):
+                evaluate_run_chunk.delay(
+                    tenant_id=tenant.pk, run_id=run.pk, chunk=chunk, attempt=attempt
+                )
+        return run.status
 
     def report_progress(done: int, total: int) -> None:
         cache.set(run_progress_key(run.pk), round(100 * done / total), timeout=3600)
 
     return recalculation_run(run=run, progress=report_progress).status
+
+
+@app.task(base=JobTask)
+def evaluate_run_chunk(*, tenant: Tenant, run_id: int, chunk: int, attempt: int) -> str:
+    """Stage one chunk of a split run under the run's heartbeat; the last chunk applies it."""
+    run = RecalculationRun.objects.select_related("program").get(pk=run_id)
+    if run.status != RunStatus.RUNNING or run.attempts != attempt:
+        return "stale"  # the run ended, or a newer attempt holds it
+    try:
+        with job_heartbeat(RecalculationRun, run.pk, attempt):
+            complete = recalculation_chunk_stage(run=run, chunk=chunk)
+    except Exception as error:
+        RecalculationRun.objects.filter(
+            pk=run.pk, status=RunStatus.RUNNING, attempts=attempt
+        ).update(
+            status=RunStatus.FAILED,
+            message=f"chunk {chunk + 1} of {len(run.chunks)}: {type(error).__name__}: {error}",
+            finished_at=timezone.now(),
+        )
+        raise
+    if complete:
+        apply_run.delay(tenant_id=tenant.pk, run_id=run.pk, attempt=attempt)
+    return "staged"
+
+
+@app.task(base=JobTask)
+def apply_run(*, tenant: Tenant, run_id: int, attempt: int) -> str:
+    run = RecalculationRun.objects.select_related("program").get(pk=run_id)
+    return recalculation_apply(run=run, attempt=attempt).status
 
 
 def run_progress_key(run_id: int) -> str:

@@ -1,12 +1,23 @@
 """A run in chunks: a large program is evaluated a range of partners at a time (its memory
 bounded), the next range's facts read while this one is evaluated, and applied as one."""
 
+import datetime
+
 import pytest
+from django.utils import timezone
 from django_scopes import scope
 
+from partnerhub.jobs import WORKER_STOPPED, jobs_sweep
 from tiers import evaluation
-from tiers.models import Placement, PlacementChange, Program
-from tiers.services import placements_recalculate
+from tiers.models import Placement, PlacementChange, Program, RunStatus, StagedPlacement
+from tiers.services import (
+    placements_recalculate,
+    recalculation_chunk_stage,
+    recalculation_create,
+    recalculation_queue,
+    recalculation_split,
+)
+from tiers.tasks import evaluate_run_chunk
 
 from .conftest import TODAY, certify, load, set_values, tiers_now
 
@@ -76,3 +87,67 @@ def test_a_date_run_again_in_chunks_starts_from_before_that_date(acme, monkeypat
     assert (again.placed, placed(acme)["P-003"][0]) == (8, "registered")
     assert before["tier"] is None, "the standing before the date's first run: not placed"
     assert placed(acme)["P-004"] == first["P-004"]
+
+
+# --- a run split over several workers --------------------------------------------------------
+
+
+@pytest.fixture
+def split_in_threes(settings):
+    settings.RUN_SPLIT_ABOVE, settings.RUN_SPLIT_CHUNK = 3, 3
+
+
+def queue_run(world, program):
+    with scope(tenant=world.tenant):
+        return recalculation_queue(program=program, as_of=TODAY)
+
+
+def test_a_program_split_over_workers_is_placed_as_one_run_would_place_it(
+    acme, globex, split_in_threes
+):
+    split, whole = program_with_spread(acme), program_with_spread(globex)
+    run = queue_run(acme, split)
+    with scope(tenant=globex.tenant):
+        one = placements_recalculate(program=whole, as_of=TODAY)
+
+    with scope(tenant=acme.tenant):
+        run.refresh_from_db()
+        assert (run.status, len(run.chunks)) == (RunStatus.DONE, 3)
+        assert run.summary == one.as_dict()
+        assert StagedPlacement.objects.count() == 0, "the staged rows go once applied"
+        assert PlacementChange.objects.count() == 8
+        assert Program.objects.get(pk=split.pk).last_evaluated_on == TODAY
+    assert placed(acme) == placed(globex)
+
+
+def test_a_crash_before_the_apply_leaves_placements_as_they_were_and_a_retry_finishes(
+    acme, globex, split_in_threes
+):
+    """Two of three chunks staged, then the workers die: nobody sees a half-run program. The
+    sweeper ends the run with its reason, a late chunk of it is ignored, and the next run
+    places everyone."""
+    split, whole = program_with_spread(acme), program_with_spread(globex)
+    with scope(tenant=acme.tenant):
+        crashed = recalculation_create(program=split, as_of=TODAY)
+        attempt = recalculation_split(run=crashed, size=3)
+        for chunk in (0, 1):
+            assert not recalculation_chunk_stage(run=crashed, chunk=chunk)
+        assert recalculation_chunk_stage(run=crashed, chunk=0) is False, "again: same rows"
+        assert StagedPlacement.objects.filter(run=crashed).count() == 6
+    assert set(tiers_now(acme).values()) == set(), "nothing placed yet"
+
+    jobs_sweep(now=timezone.now() + datetime.timedelta(hours=1))
+    crashed.refresh_from_db()
+    assert (crashed.status, crashed.message) == (RunStatus.FAILED, WORKER_STOPPED)
+    late = evaluate_run_chunk.delay(
+        tenant_id=acme.tenant.pk, run_id=crashed.pk, chunk=2, attempt=attempt
+    )
+    assert late.get() == "stale"
+    assert tiers_now(acme) == {}
+
+    retry = queue_run(acme, split)
+    with scope(tenant=globex.tenant):
+        placements_recalculate(program=whole, as_of=TODAY)
+    retry.refresh_from_db()
+    assert retry.status == RunStatus.DONE
+    assert placed(acme) == placed(globex)
