@@ -48,7 +48,9 @@ screenshots: install
 
 bench: install
 	cd bench && ../$(BIN)/python import_metrics.py
-	cd bench && ../$(BIN)/python recalculate.py
+	cd bench && ../$(BIN)/python recalculate.py --partners 20000
+	cd bench && ../$(BIN)/python recalculate.py --partners 50000
+	cd bench && ../$(BIN)/python split_run.py --partners 200000
 	cd bench && ../$(BIN)/python memory.py
 	cd bench && ../$(BIN)/python accrue.py
 	cd bench && ../$(BIN)/python api_metrics.py

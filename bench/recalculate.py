@@ -7,6 +7,7 @@ Default: 50,000 partners × 4 metrics × 24 months = 4,800,000 metric values.
 
 import argparse
 import datetime
+import resource
 
 from common import machine, partners_in_program, setup_django, timed
 
@@ -86,37 +87,11 @@ def main() -> None:
     from django.db import connection
     from django_scopes import scope
 
-    from metrics.models import Metric, MetricValue
-    from partnerhub.tenancy.models import Tenant
+    from metrics.models import MetricValue
     from tiers.models import Program
-    from tiers.programs import program_load
     from tiers.services import placements_recalculate
 
-    tenant = Tenant.objects.create(slug="bench", name="Bench")
-    with scope(tenant=tenant):
-        program, _, _ = program_load(tenant=tenant, data=PROGRAM)
-        metric_ids = list(Metric.objects.order_by("key").values_list("pk", flat=True))
-    first_month = _months_back(args.months)
-    with connection.cursor() as cursor:
-        partners_in_program(cursor, tenant.pk, program.pk, args.partners)
-        cursor.execute(
-            "INSERT INTO metrics_metricvalue (tenant_id, partner_id, metric_id, period, value) "
-            "SELECT %s, p.id, m, (%s::date + make_interval(months => mo))::date, "
-            "round((random() * 100000)::numeric, 2) FROM partners_partner p "
-            "CROSS JOIN unnest(%s::bigint[]) m CROSS JOIN generate_series(0, %s - 1) mo "
-            "WHERE p.tenant_id = %s",
-            [tenant.pk, first_month, metric_ids, args.months, tenant.pk],
-        )
-        cursor.execute(
-            "INSERT INTO training_certificationaward (tenant_id, partner_id, email, "
-            "certification_id, earned_on, expires_on, source) SELECT %s, p.id, "
-            "'person' || k || '@' || p.ref || '.test', c.id, '2025-01-01', NULL, 'import' "
-            "FROM partners_partner p CROSS JOIN generate_series(1, 2) k "
-            "JOIN training_certification c ON c.tenant_id = %s "
-            "WHERE p.tenant_id = %s AND (p.id + k) %% 3 = 0",
-            [tenant.pk, tenant.pk, tenant.pk],
-        )
-        cursor.execute("ANALYZE")
+    tenant, program = bench_program(args.partners, args.months)
     with scope(tenant=tenant):
         values = MetricValue.objects.count()
     print(f"{args.partners:,} partners, {values:,} metric values · {machine()}")
@@ -128,6 +103,7 @@ def main() -> None:
         cursor.execute("SELECT count(*) FROM facts_floor")
         assert cursor.fetchone()[0] == args.partners
 
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     with scope(tenant=tenant):
         program = Program.objects.get()
         with timed("recalculation, first placement", results):
@@ -136,10 +112,50 @@ def main() -> None:
             placements_recalculate(
                 program=program, as_of=AS_OF + datetime.timedelta(days=1), notify=False
             )
+    rss_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(f"first run: {first.placed:,} placed; tiers: {_distribution(tenant)}")
+    print(f"peak RSS: {rss_before / 1024:,.0f} MB before the runs, {rss_peak / 1024:,.0f} MB after")
     floor = results[floor_label]
     for label, seconds in results.items():
         print(f"{label:<48} {seconds:8.2f} s   ratio {seconds / floor:6.2f}")
+
+
+def bench_program(partners: int, months: int):
+    """The bench tenant and its program: `partners` partners with `months` months of 4
+    metrics each, a third with 1–2 certified people, written in SQL and analyzed."""
+    from django.db import connection
+    from django_scopes import scope
+
+    from metrics.models import Metric
+    from partnerhub.tenancy.models import Tenant
+    from tiers.programs import program_load
+
+    tenant = Tenant.objects.create(slug="bench", name="Bench")
+    with scope(tenant=tenant):
+        program, _, _ = program_load(tenant=tenant, data=PROGRAM)
+        metric_ids = list(Metric.objects.order_by("key").values_list("pk", flat=True))
+    first_month = _months_back(months)
+    with connection.cursor() as cursor:
+        partners_in_program(cursor, tenant.pk, program.pk, partners)
+        cursor.execute(
+            "INSERT INTO metrics_metricvalue (tenant_id, partner_id, metric_id, period, value) "
+            "SELECT %s, p.id, m, (%s::date + make_interval(months => mo))::date, "
+            "round((random() * 100000)::numeric, 2) FROM partners_partner p "
+            "CROSS JOIN unnest(%s::bigint[]) m CROSS JOIN generate_series(0, %s - 1) mo "
+            "WHERE p.tenant_id = %s",
+            [tenant.pk, first_month, metric_ids, months, tenant.pk],
+        )
+        cursor.execute(
+            "INSERT INTO training_certificationaward (tenant_id, partner_id, email, "
+            "certification_id, earned_on, expires_on, source) SELECT %s, p.id, "
+            "'person' || k || '@' || p.ref || '.test', c.id, '2025-01-01', NULL, 'import' "
+            "FROM partners_partner p CROSS JOIN generate_series(1, 2) k "
+            "JOIN training_certification c ON c.tenant_id = %s "
+            "WHERE p.tenant_id = %s AND (p.id + k) %% 3 = 0",
+            [tenant.pk, tenant.pk, tenant.pk],
+        )
+        cursor.execute("ANALYZE")
+    return tenant, program
 
 
 def facts_floor(cursor, tenant_id: int) -> None:
