@@ -567,3 +567,50 @@ def test_the_builder_saves_a_points_rule_with_growth_and_a_fiscal_window(silver_
     assert "The rule was not read: part 2.3 cannot be a metric inside a points" in (
         tampered.content.decode()
     )
+
+
+def test_every_page_of_the_load_script_makes_the_same_queries_with_more_partners(silver_partner):
+    """The pages bench/ drives under load: the partner list (plain, searched, filtered,
+    sorted, a later page), a partner page, the tier dashboard and the partner home read the
+    same number of queries for 33 partners as for 73."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.factories import PartnerFactory
+
+    partner_pk = silver_partner.partner.pk
+    manager = silver_partner.client_for(silver_partner.manager)
+    partner = silver_partner.client_for(silver_partner.partner_user)
+    pages = [
+        (manager, "/o/acme/partners/"),
+        (manager, "/o/acme/partners/?q=p-0"),
+        (manager, "/o/acme/partners/?tier=silver&status=active"),
+        (manager, "/o/acme/partners/?sort=-name"),
+        (manager, f"/o/acme/partners/{partner_pk}/"),
+        (manager, "/o/acme/tiers/"),
+        (partner, "/o/acme/"),
+    ]
+
+    def add_partners(prefix):
+        with scope(tenant=silver_partner.tenant):
+            program = Program.objects.get()
+            for n in range(40):
+                PartnerFactory(
+                    tenant=silver_partner.tenant, ref=f"P-0{prefix}{n:02d}", program=program
+                )
+
+    def queries():
+        counts = []
+        for client, url in pages:
+            client.get(url)  # the session's first read is not what a page costs
+            with CaptureQueriesContext(connection) as captured:
+                assert client.get(url).status_code == 200
+            counts.append(len(captured.captured_queries))
+        return counts
+
+    add_partners("A")
+    evaluate(silver_partner, on=TODAY.replace(day=23))
+    at_33 = queries()
+    add_partners("B")
+    evaluate(silver_partner, on=TODAY.replace(day=24))
+    assert queries() == at_33
