@@ -72,3 +72,16 @@ def test_the_compose_file_defaults_https_on_as_the_settings_do():
     for name in ("SECURE_SSL_REDIRECT", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE"):
         assert re.search(rf"{name}: \$\{{{name}:-1\}}", compose), f"{name} defaults on"
     assert "/healthz" in compose.split("web:")[1].split("worker:")[0], "the web healthcheck"
+
+
+def test_static_files_collect_with_the_production_storage(settings, tmp_path):
+    """The manifest storage follows every url() and sourceMappingURL in the files it hashes; a
+    vendored file that names a map we do not ship would stop the image's collectstatic."""
+    from django.core.management import call_command
+
+    settings.STATIC_ROOT = tmp_path
+    settings.STORAGES = settings.STORAGES | {
+        "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"}
+    }
+    call_command("collectstatic", interactive=False, verbosity=0)
+    assert (tmp_path / "staticfiles.json").exists()
