@@ -24,9 +24,6 @@ from django_scopes import scope
 from .engine import (
     DEMOTION,
     GRACE_EXPIRY,
-    OVERRIDE,
-    PLACED,
-    PROMOTION,
     Move,
     PartnerFacts,
     Standing,
@@ -41,13 +38,6 @@ from .selectors import program_facts, program_tier_rules
 
 RUN_CHUNK = 5_000  # partners evaluated together: bounds a run's memory, never its result
 NO_FACTS = PartnerFacts()
-COUNTED = {
-    PLACED: "placed",
-    PROMOTION: "promoted",
-    DEMOTION: "demoted",
-    GRACE_EXPIRY: "grace_expired",
-    OVERRIDE: "overridden",
-}
 
 
 @dataclass(frozen=True)
@@ -172,7 +162,7 @@ def chunk_evaluate(plan: RunPlan, bounds: tuple[int, int], facts, summary, await
         override_tier_id, override_until, has_before, before_tier, before_risk = row[8:]
         if evaluated_on == as_of and has_before:
             # This date ran already: start again from where the partner stood before it.
-            tier_id, at_risk_since = _int(before_tier), _date(before_risk)
+            tier_id, at_risk_since = _int(before_tier), date_or_none(before_risk)
         tier = plan.tier_by_id.get(tier_id or 0)
         standing = Standing(tier.key if tier else None, tier.rank if tier else None, at_risk_since)
         qualified, decisions = qualified_tier(plan.rules, facts.get(partner_id, NO_FACTS))
@@ -203,8 +193,7 @@ def chunk_evaluate(plan: RunPlan, bounds: tuple[int, int], facts, summary, await
             summary.unchanged += 1
         else:
             reason, before, after, takes_effect_on = change
-            counted = "newly_at_risk" if reason == ChangeReason.AT_RISK else COUNTED[reason]
-            setattr(summary, counted, getattr(summary, counted) + 1)
+            summary.count_change(reason)
             summary.changes.append(
                 PlannedChange(
                     partner_id,
@@ -321,8 +310,8 @@ def _int(value) -> int | None:
     return None if value is None else int(value)
 
 
-def _date(value) -> datetime.date | None:
-    return datetime.date.fromisoformat(value) if value else None
+def date_or_none(text: str | None) -> datetime.date | None:
+    return datetime.date.fromisoformat(text) if text else None
 
 
 def _review_dates(program: Program):

@@ -4,6 +4,7 @@ import datetime
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from django.db import connection, transaction
 from django.db.models import Max
@@ -19,13 +20,13 @@ from partners.models import Partner
 
 from .engine import Move, Standing
 from .evaluation import (
-    COUNTED,
     PLACEMENT_FIELDS,
     PlannedChange,
     RunPlan,
     RunStaging,
     chunk_evaluate,
     chunks_with_facts,
+    date_or_none,
     partner_chunks,
     staged_apply,
     staged_copy,
@@ -77,6 +78,20 @@ class RunSummary:
         "awaiting_approval",
     )
 
+    # A move's reason → the count it adds to.
+    COUNTED_AS: ClassVar[dict[str, str]] = {
+        ChangeReason.PLACED: "placed",
+        ChangeReason.PROMOTION: "promoted",
+        ChangeReason.DEMOTION: "demoted",
+        ChangeReason.GRACE_EXPIRY: "grace_expired",
+        ChangeReason.OVERRIDE: "overridden",
+        ChangeReason.AT_RISK: "newly_at_risk",
+    }
+
+    def count_change(self, reason: str) -> None:
+        counted = self.COUNTED_AS[reason]
+        setattr(self, counted, getattr(self, counted) + 1)
+
     def as_dict(self) -> dict:
         return {"as_of": self.as_of.isoformat()} | {
             name: getattr(self, name) for name in self.COUNTS
@@ -113,25 +128,33 @@ def placements_recalculate(
     """
     if dry_run:
         return _evaluate_program(program, as_of, write=False, progress=progress, proposed=proposed)
+    with transaction.atomic():
+        program = _program_to_run(program, as_of)
+        summary = _evaluate_program(program, as_of, write=True, progress=progress)
+        program.last_evaluated_on = as_of
+        program.save(update_fields=["last_evaluated_on"])
+        placement_changes_announce(program, as_of, summary.changes, notify=notify)
+    return summary
+
+
+def _program_to_run(program: Program, as_of: datetime.date) -> Program:
+    """The program, locked for a real run on `as_of` in this transaction; RecalculationRefused
+    for a date after the tenant's today or before the program's last evaluation, or while
+    another run holds it."""
     today = program.tenant.local_today()
     if as_of > today:
         raise RecalculationRefused(
             f"{as_of:%Y-%m-%d} is after today ({today:%Y-%m-%d} in {program.tenant.name}); "
             "a real evaluation cannot run ahead of the calendar (a dry run can)."
         )
-    with transaction.atomic():
-        _lock_program_run(program)
-        program = Program.objects.select_for_update().get(pk=program.pk)
-        if program.last_evaluated_on and as_of < program.last_evaluated_on:
-            raise RecalculationRefused(
-                f"{as_of:%Y-%m-%d} is before this program's last evaluation "
-                f"({program.last_evaluated_on:%Y-%m-%d}); evaluations only move forward."
-            )
-        summary = _evaluate_program(program, as_of, write=True, progress=progress)
-        program.last_evaluated_on = as_of
-        program.save(update_fields=["last_evaluated_on"])
-        placement_changes_announce(program, as_of, summary.changes, notify=notify)
-    return summary
+    _lock_program_run(program)
+    program = Program.objects.select_for_update().get(pk=program.pk)
+    if program.last_evaluated_on and as_of < program.last_evaluated_on:
+        raise RecalculationRefused(
+            f"{as_of:%Y-%m-%d} is before this program's last evaluation "
+            f"({program.last_evaluated_on:%Y-%m-%d}); evaluations only move forward."
+        )
+    return program
 
 
 def _lock_program_run(program: Program) -> None:
@@ -347,33 +370,27 @@ def recalculation_apply(*, run: RecalculationRun, attempt: int) -> Recalculation
 
 
 def _staged_runs_apply(run: RecalculationRun) -> RunSummary:
-    program, as_of = run.program, run.as_of
-    _lock_program_run(program)
-    program = Program.objects.select_for_update().get(pk=program.pk)
-    if program.last_evaluated_on and as_of < program.last_evaluated_on:
-        raise RecalculationRefused(
-            f"{as_of:%Y-%m-%d} is before this program's last evaluation "
-            f"({program.last_evaluated_on:%Y-%m-%d}); evaluations only move forward."
-        )
+    as_of = run.as_of
+    program = _program_to_run(run.program, as_of)
     staged_apply(
         program, as_of, "(SELECT * FROM tiers_stagedplacement WHERE run_id = %s)", [run.pk]
     )
-    summary, awaiting = _staged_summary(run, program)
+    tiers = list(program.tiers.all())
+    summary, awaiting = _staged_summary(run, {tier.pk: tier for tier in tiers})
     if program.demotion_approval or awaiting:
         from .governance import pending_demotions_sync  # governance builds on this module
 
-        pending_demotions_sync(program, as_of, awaiting, {t.key: t for t in program.tiers.all()})
+        pending_demotions_sync(program, as_of, awaiting, {tier.key: tier for tier in tiers})
     program.last_evaluated_on = as_of
     program.save(update_fields=["last_evaluated_on"])
     placement_changes_announce(program, as_of, summary.changes)
     return summary
 
 
-def _staged_summary(run: RecalculationRun, program: Program):
+def _staged_summary(run: RecalculationRun, tier_by_id: dict[int, Tier]):
     """The run's counts and changes (by partner ref), and its demotions left to the managers,
     read back from its staged rows."""
     summary = RunSummary(as_of=run.as_of)
-    tier_by_id = {tier.pk: tier for tier in program.tiers.all()}
     awaiting: dict[int, tuple[Standing, Move]] = {}
     with connection.cursor() as cursor:
         cursor.execute(
@@ -397,8 +414,7 @@ def _staged_summary(run: RecalculationRun, program: Program):
             awaits_to,
         ) in cursor:
             if reason:
-                counted = "newly_at_risk" if reason == ChangeReason.AT_RISK else COUNTED[reason]
-                setattr(summary, counted, getattr(summary, counted) + 1)
+                summary.count_change(reason)
                 summary.changes.append(
                     PlannedChange(
                         partner_id,
@@ -530,18 +546,14 @@ def _placements_restore(program: Program, as_of: datetime.date) -> None:
     for placement in placements:
         before = placement.before_evaluation
         placement.tier_id = before.get("tier")
-        placement.at_risk_since = _date(before.get("at_risk_since"))
+        placement.at_risk_since = date_or_none(before.get("at_risk_since"))
         placement.qualified_tier_id = before.get("qualified_tier")
-        placement.evaluated_on = _date(before.get("evaluated_on"))
+        placement.evaluated_on = date_or_none(before.get("evaluated_on"))
         placement.version = before.get("version")
         placement.explanation = before.get("explanation") or {}
         placement.before_evaluation = {}
         restored.append(placement)
     Placement.objects.bulk_update(restored, [*PLACEMENT_FIELDS, "version"], batch_size=1_000)
-
-
-def _date(text: str | None) -> datetime.date | None:
-    return datetime.date.fromisoformat(text) if text else None
 
 
 # --- overrides -------------------------------------------------------------------------------
@@ -633,7 +645,7 @@ def placement_override_clear(
     held = placement.tier
     before = placement.before_override or {}
     placement.tier_id = before.get("tier")
-    placement.at_risk_since = _date(before.get("at_risk_since"))
+    placement.at_risk_since = date_or_none(before.get("at_risk_since"))
     placement.override_tier = placement.override_until = placement.override_by = None
     placement.override_reason = ""
     placement.before_override = {}
