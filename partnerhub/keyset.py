@@ -40,9 +40,17 @@ class KeysetPage:
 
 
 def keyset_page(
-    rows: QuerySet, sort: Sort, *, size: int, after: str = "", before: str = ""
+    rows: QuerySet,
+    sort: Sort,
+    *,
+    size: int,
+    after: str = "",
+    before: str = "",
+    counted: QuerySet | None = None,
 ) -> KeysetPage:
-    """One page of `rows` in `sort` order: the first, or the one after or before a cursor."""
+    """One page of `rows` in `sort` order: the first, or the one after or before a cursor.
+    `counted`, when given, is what the page counts instead: the same rows without the joins
+    only the sort needs."""
     backwards = bool(before) and not after
     cursor = _decode(after or before, sort) if (after or before) else None
     ordered = rows.order_by(*(_order(name, descending != backwards) for name, descending in sort))
@@ -57,7 +65,7 @@ def keyset_page(
     edge_after = more or backwards
     return KeysetPage(
         rows=found,
-        count=rows.count(),
+        count=(rows if counted is None else counted).count(),
         next_cursor=_encode(found[-1], sort) if found and edge_after else None,
         previous_cursor=_encode(found[0], sort) if found and edge_before else None,
     )

@@ -3,12 +3,12 @@ from dataclasses import dataclass
 from django.db.models import (
     Count,
     Exists,
+    F,
     IntegerField,
     OuterRef,
     Prefetch,
     Q,
     QuerySet,
-    Subquery,
     Value,
 )
 from django.db.models.functions import Coalesce, Lower
@@ -30,11 +30,11 @@ PARTNER_SORTS: dict[str, Sort] = {
     "status": (("status", False), ("ref", False)),
     "joined": (("joined_on", False), ("ref", False)),
     "-joined": (("joined_on", True), ("ref", False)),
-    "tier": (("tier_order", True), ("ref", False)),
-    "-tier": (("tier_order", False), ("ref", False)),
+    # The highest tier over a partner's programs, from tiers.PartnerTierOrder (its own ref,
+    # so that one index holds the whole order).
+    "tier": (("tier_order", True), ("tier_ref", False)),
+    "-tier": (("tier_order", False), ("tier_ref", False)),
 }
-# Partners with no tier come last, whichever way the tiers are sorted.
-_NO_TIER_LAST = {"tier": -1, "-tier": 1_000_000}
 
 
 @dataclass(frozen=True)
@@ -60,10 +60,11 @@ def with_tracks(partners: QuerySet[Partner]) -> QuerySet[Partner]:
     return partners.prefetch_related(Prefetch("placements", queryset=tracks, to_attr="tracks"))
 
 
-def partner_list(*, filters: PartnerFilters) -> QuerySet[Partner]:
+def partner_matches(*, filters: PartnerFilters) -> QuerySet[Partner]:
+    """The partners `filters` select, in no order: what the list counts."""
     from tiers.models import Placement
 
-    partners = with_tracks(Partner.objects.select_related("account_manager__user"))
+    partners = Partner.objects.all()
     if filters.search:
         partners = partners.filter(
             Q(ref__icontains=filters.search) | Q(name__icontains=filters.search)
@@ -83,18 +84,28 @@ def partner_list(*, filters: PartnerFilters) -> QuerySet[Partner]:
         partners = partners.filter(Exists(placed.filter(tier_id=filters.tier)))
     if filters.at_risk:
         partners = partners.filter(Exists(placed.filter(at_risk_since__isnull=False)))
-    if filters.sort in _NO_TIER_LAST:
-        highest = placed.filter(tier__isnull=False).order_by("-tier__rank").values("tier__rank")
-        partners = partners.annotate(
-            # IntegerField: a rank is positive, and Django refuses -1 for a positive field.
-            tier_order=Coalesce(
-                Subquery(highest[:1]),
-                Value(_NO_TIER_LAST[filters.sort]),
-                output_field=IntegerField(),
-            )
-        )
+    return partners
+
+
+def partner_list(*, filters: PartnerFilters) -> QuerySet[Partner]:
+    """The partners `filters` select, in their sort, each with its tracks and manager."""
+    partners = with_tracks(partner_matches(filters=filters).select_related("account_manager__user"))
+    if filters.sort in ("tier", "-tier"):
+        partners = _with_tier_order(partners, descending=filters.sort == "tier")
     return partners.order_by(
         *(f"-{name}" if descending else name for name, descending in partner_sort(filters))
+    )
+
+
+def _with_tier_order(partners: QuerySet[Partner], *, descending: bool) -> QuerySet[Partner]:
+    from tiers.models import NO_TIER_LAST_ASCENDING, NO_TIER_LAST_DESCENDING
+
+    no_tier = NO_TIER_LAST_DESCENDING if descending else NO_TIER_LAST_ASCENDING
+    # The same tenant on both sides lets PostgreSQL start the sort key's index at the tenant.
+    return partners.filter(tier_sort_key__tenant=F("tenant")).annotate(
+        # IntegerField: a rank is positive, and Django finds nothing below 0 for a positive field.
+        tier_order=Coalesce("tier_sort_key__rank", Value(no_tier), output_field=IntegerField()),
+        tier_ref=F("tier_sort_key__ref"),
     )
 
 

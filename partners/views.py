@@ -21,6 +21,7 @@ from .selectors import (
     partner_for_member,
     partner_list,
     partner_managers,
+    partner_matches,
     partner_sort,
 )
 
@@ -37,6 +38,7 @@ def partner_index(request):
     if request.GET.get("format") == "xlsx":
         return _partners_xlsx(request, partner_list(filters=filters))
     partners = partner_list(filters=filters)
+    counted = partner_matches(filters=filters)
     cursor_problem = None
     try:
         page = keyset_page(
@@ -45,10 +47,16 @@ def partner_index(request):
             size=PAGE_SIZE,
             after=request.GET.get("after", ""),
             before=request.GET.get("before", ""),
+            counted=counted,
         )
     except KeysetCursorError as error:
         cursor_problem = f"{str(error).capitalize()}; here is the first page."
-        page = keyset_page(partners, partner_sort(filters), size=PAGE_SIZE)
+        page = keyset_page(
+            partners,
+            partner_sort(filters),
+            size=PAGE_SIZE,
+            counted=counted,
+        )
     export = request.GET.copy()
     for name in ("after", "before"):
         export.pop(name, None)

