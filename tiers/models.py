@@ -259,7 +259,8 @@ class PlacementChange(TenantOwnedModel):
                 nulls_distinct=False,
             )
         ]
-        indexes = [models.Index(fields=["program", "on"], name="placement_change_by_day")]
+        # The dashboard's latest movements, newest first: a backward scan that stops at 100.
+        indexes = [models.Index(fields=["program", "on", "id"], name="placement_change_by_day")]
 
 
 class CriteriaVersion(TenantOwnedModel):

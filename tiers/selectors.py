@@ -300,10 +300,12 @@ def tier_distribution(program: Program) -> list[tuple[Tier | None, int]]:
 
 
 def movements(*, program: Program, first: datetime.date, last: datetime.date):
+    """The history entries of `program` from `first` to `last`, newest first: by day, then in
+    the order they were recorded."""
     return (
         PlacementChange.objects.filter(program=program, on__gte=first, on__lte=last)
         .select_related("partner", "from_tier", "to_tier")
-        .order_by("-on", "partner__ref")
+        .order_by("-on", "-pk")
     )
 
 

@@ -426,7 +426,10 @@ def test_an_admin_undoes_the_latest_run_from_the_dashboard(silver_partner):
         recalculation_run(run=recalculation_create(program=program, as_of=TODAY.replace(day=23)))
     assert tiers_of(silver_partner)["P-002"] == "silver"
     client = silver_partner.client_for(silver_partner.admin)
-    dashboard = client.get("/o/acme/tiers/").content.decode()
+    response = client.get("/o/acme/tiers/")
+    newest_first = [(change.on.day, change.reason) for change in response.context["movements"]]
+    assert newest_first[0] == (23, "promotion") and {day for day, _ in newest_first[1:]} == {22}
+    dashboard = response.content.decode()
     assert "Undo the run of 23 Nov…" in dashboard
     confirm = client.get(f"/o/acme/tiers/programs/{program.pk}/undo/").content.decode()
     assert "evaluated 3 partners" in confirm
