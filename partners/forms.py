@@ -26,10 +26,12 @@ class PartnerFilterForm(forms.Form):
     at_risk = forms.BooleanField(required=False, label="At risk only")
     sort = forms.ChoiceField(required=False, choices=[(key, key) for key in PARTNER_SORTS])
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, tenant, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["type"].choices = [("", "Any type")] + [(t, t) for t in partner_types()]
-        self.fields["region"].choices = [("", "Any region")] + [(r, r) for r in partner_regions()]
+        types = partner_types(tenant=tenant)
+        self.fields["type"].choices = [("", "Any type")] + [(t, t) for t in types]
+        regions = partner_regions(tenant=tenant)
+        self.fields["region"].choices = [("", "Any region")] + [(r, r) for r in regions]
         self.fields["manager"].queryset = partner_managers()
         self.fields["tier"].choices = [
             ("", "Any tier"),

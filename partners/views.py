@@ -30,7 +30,7 @@ PAGE_SIZE = 25
 
 @staff_only
 def partner_index(request):
-    filter_form = PartnerFilterForm(request.GET or None)
+    filter_form = PartnerFilterForm(request.GET or None, tenant=request.tenant)
     filter_form.is_valid()
     filters = filter_form.filters()
     if request.GET.get("format") == "csv":
@@ -92,7 +92,7 @@ def partner_bulk(request):
             for error in errors:
                 messages.error(request, error)
         return redirect(back)
-    filter_form = PartnerFilterForm(query or None)
+    filter_form = PartnerFilterForm(query or None, tenant=request.tenant)
     filter_form.is_valid()
     filters = filter_form.filters()
     chosen = partner_list(filters=filters)

@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from functools import partial
 
-from django.db import connection, connections
+from django.db import connection, connections, transaction
 from django.db.models import BooleanField, ExpressionWrapper, F, Q
 from django.db.models.fields.json import KT
 from django_scopes import scope
@@ -396,6 +396,7 @@ def staged_apply(program: Program, as_of: datetime.date, source: str, params=())
             f"FROM {source} r WHERE p.id = r.placement_id",
             [values["on"], values["version"], values["on"], *params],
         )
+        evaluated = cursor.rowcount
         cursor.execute(
             "INSERT INTO tiers_placementchange (tenant_id, partner_id, program_id, from_tier_id, "  # noqa: S608
             'to_tier_id, "on", reason, version, takes_effect_on, created_at) '
@@ -404,6 +405,19 @@ def staged_apply(program: Program, as_of: datetime.date, source: str, params=())
             f"FROM {source} r WHERE r.change_reason IS NOT NULL ON CONFLICT DO NOTHING",
             [program.tenant_id, program.pk, values["on"], values["version"], *params],
         )
+        if cursor.rowcount > 50 + evaluated // 10:
+            transaction.on_commit(_statistics_refresh)
+
+
+def _statistics_refresh() -> None:
+    """Analyze what pages filter on after a run that moved many partners (a first placement,
+    a new rule), on autovacuum's own threshold (50 rows and a tenth), without waiting for it: it
+    may be off, as on these machines. With the old statistics a tier looked empty, and the
+    partner list filtered by it took 35 ms instead of 1 at 50,000 partners. After the commit,
+    because ANALYZE holds a lock that two runs' ANALYZEs would queue on."""
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE tiers_placement (tier_id, at_risk_since, override_tier_id)")
+        cursor.execute('ANALYZE tiers_placementchange ("on", reason)')
 
 
 def _apply_in_python(program: Program, as_of: datetime.date, rows: list[StagedRow]) -> None:

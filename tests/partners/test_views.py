@@ -43,6 +43,18 @@ def test_search_filters_and_sort_combine(many_partners):
     assert listed_refs(response) == expected
 
 
+def test_the_type_and_region_filters_offer_each_value_of_the_tenant_once(many_partners, globex):
+    with scope(tenant=globex.tenant):
+        PartnerFactory(tenant=globex.tenant, ref="P-009", type="distributor", region="Benelux")
+    form = (
+        many_partners.client_for(many_partners.manager)
+        .get("/o/acme/partners/")
+        .context["filter_form"]
+    )
+    assert [value for value, _ in form.fields["type"].choices] == ["", "msp", "reseller"]
+    assert [value for value, _ in form.fields["region"].choices] == ["", "DACH", "EMEA", "Nordics"]
+
+
 def test_filter_by_status_and_account_manager(many_partners):
     client = many_partners.client_for(many_partners.manager)
     response = client.get(

@@ -151,3 +151,32 @@ def test_a_crash_before_the_apply_leaves_placements_as_they_were_and_a_retry_fin
     retry.refresh_from_db()
     assert retry.status == RunStatus.DONE
     assert placed(acme) == placed(globex)
+
+
+def test_a_run_that_moves_many_partners_analyzes_what_pages_filter_on(acme):
+    """Autovacuum may be off or late: with statistics from before a first placement, every
+    placement still looked tierless, and the partner list filtered by a tier chose a plan
+    for an empty tier."""
+    from django.db import connection
+
+    from tests.factories import PartnerFactory
+
+    program = load(acme)
+    with scope(tenant=acme.tenant):
+        for n in range(60):
+            PartnerFactory(tenant=acme.tenant, ref=f"S-{n:03d}", program=program)
+
+    def share_without_tier() -> float:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT null_frac FROM pg_stats "
+                "WHERE tablename = 'tiers_placement' AND attname = 'tier_id'"
+            )
+            return cursor.fetchone()[0]
+
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE tiers_placement")
+    assert share_without_tier() == 1.0
+    with scope(tenant=acme.tenant):
+        placements_recalculate(program=program, as_of=TODAY)
+    assert share_without_tier() == 0.0
