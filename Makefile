@@ -55,3 +55,4 @@ bench: install
 	cd bench && ../$(BIN)/python accrue.py
 	cd bench && ../$(BIN)/python api_metrics.py
 	cd bench && ../$(BIN)/python partner_list.py
+	cd bench && ../$(BIN)/python page_load.py

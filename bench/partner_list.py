@@ -32,6 +32,19 @@ FLOOR = {  # the last page, hand-written: what an index could not beat
     "region": "(region, ref) > (%(region)s, %(ref)s) ORDER BY region, ref",
     "joined": "(joined_on, ref) > (%(joined_on)s, %(ref)s) ORDER BY joined_on, ref",
 }
+# The tier sort's key lives in its own table (tiers.PartnerTierOrder), highest tier first: the
+# rest of the edge's tier by ref, then the lower tiers, each an index range of its own.
+TIER_FLOOR = """
+    SELECT * FROM (
+        (SELECT p.id, p.ref FROM tiers_partnertierorder o JOIN partners_partner p
+         ON p.id = o.partner_id WHERE o.tenant_id = %(tenant)s
+         AND COALESCE(o.rank, -1) = %(rank)s AND o.ref > %(ref)s ORDER BY o.ref LIMIT 25)
+        UNION ALL
+        (SELECT p.id, p.ref FROM tiers_partnertierorder o JOIN partners_partner p
+         ON p.id = o.partner_id WHERE o.tenant_id = %(tenant)s AND COALESCE(o.rank, -1) < %(rank)s
+         ORDER BY COALESCE(o.rank, -1) DESC, o.ref LIMIT 25)
+    ) AS page LIMIT 25
+"""
 
 
 def main() -> None:
@@ -47,7 +60,13 @@ def main() -> None:
 
     from partnerhub.keyset import _encode, keyset_page
     from partnerhub.tenancy.models import Tenant
-    from partners.selectors import PARTNER_SORTS, PartnerFilters, partner_list, partner_sort
+    from partners.selectors import (
+        PARTNER_SORTS,
+        PartnerFilters,
+        partner_list,
+        partner_matches,
+        partner_sort,
+    )
 
     tenant = Tenant.objects.create(slug="bench", name="Bench")
     other = Tenant.objects.create(slug="other", name="Other")
@@ -73,34 +92,39 @@ def main() -> None:
     with scope(tenant=tenant):
         for sort in [s for s in PARTNER_SORTS if not s.startswith("-")]:
             filters = PartnerFilters(sort=sort)
-            rows = partner_list(filters=filters)
+            rows, counted = partner_list(filters=filters), partner_matches(filters=filters)
             order = partner_sort(filters)
             edge = rows[args.partners - 26]
             cursor_text = _encode(edge, order)
-            first = best(lambda: list(keyset_page(rows, order, size=25)), args.repeat)  # noqa: B023
-            last_page = keyset_page(rows, order, size=25, after=cursor_text)
+
+            def page(after="", rows=rows, order=order, counted=counted):
+                return list(keyset_page(rows, order, size=25, after=after, counted=counted))
+
+            first = best(page, args.repeat)
+            last_page = keyset_page(rows, order, size=25, after=cursor_text, counted=counted)
             assert len(last_page) == 25 and last_page.next_cursor is None
-            last = best(
-                lambda: list(keyset_page(rows, order, size=25, after=cursor_text)),  # noqa: B023
-                args.repeat,
-            )
+            last = best(lambda: page(cursor_text), args.repeat)  # noqa: B023
             offset = best(
                 lambda: list(Paginator(rows, 25).page(args.partners // 25)),  # noqa: B023
                 args.repeat,
             )
             floor = None
-            if sort in FLOOR:
+            if sort in FLOOR or sort == "tier":
                 values = {
                     "ref": edge.ref,
                     "name": edge.name,
                     "type": edge.type,
                     "region": edge.region,
                     "joined_on": edge.joined_on,
+                    "rank": getattr(edge, "tier_order", None),
                 }
-                sql = (
-                    "SELECT id, ref, name, type, region, status, joined_on FROM partners_partner"
-                    f" WHERE tenant_id = %(tenant)s AND {FLOOR[sort]} LIMIT 25"
-                )
+                sql = TIER_FLOOR
+                if sort != "tier":
+                    sql = (
+                        "SELECT id, ref, name, type, region, status, joined_on"
+                        f" FROM partners_partner WHERE tenant_id = %(tenant)s AND {FLOOR[sort]}"
+                        " LIMIT 25"
+                    )
 
                 def hand_written(sql=sql, values=values):
                     with connection.cursor() as cursor:
