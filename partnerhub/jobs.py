@@ -112,8 +112,9 @@ def job_heartbeat(model: type[TrackedJob], pk: int, attempt: int) -> Iterator[No
         thread.join()
 
 
-class _JobLost(Exception):
-    """Another attempt (or the sweeper) took the job over: this attempt's work rolls back."""
+class JobLost(Exception):
+    """Another attempt (or the sweeper) took the job over, or it ended: this attempt's work
+    rolls back. `work` may raise it itself when it finds so before it starts."""
 
 
 def job_run(
@@ -124,29 +125,45 @@ def job_run(
     on_refused: Callable[[Exception], dict],
     on_error: Callable[[Exception], dict] | None = None,
 ) -> None:
-    """Claim `job`, do `work` under its heartbeat, and record how it ended, whatever that is.
+    """Claim `job`, then do `work` and record how it ended (`job_continue`). A job another live
+    attempt holds, or one that ended, is left as it stands. `job` is reloaded at the end,
+    whatever happened, so it shows the outcome."""
+    attempt = job_claim(type(job), job.pk)
+    if attempt is None:
+        job.refresh_from_db()
+        return
+    job_continue(job, attempt, work=work, refused=refused, on_refused=on_refused, on_error=on_error)
+
+
+def job_continue(
+    job: TrackedJob,
+    attempt: int,
+    *,
+    work: Callable[[], dict],
+    refused: type[Exception] | tuple[type[Exception], ...],
+    on_refused: Callable[[Exception], dict],
+    on_error: Callable[[Exception], dict] | None = None,
+) -> None:
+    """Do `work` for `attempt` of `job` (claimed already) under its heartbeat, and record how
+    it ended, whatever that is.
 
     `work` runs in one transaction and returns the fields of its success (status included).
     They are written in that same transaction, and only while this attempt still holds the
     job, so an attempt given up for dead can never overwrite the one that replaced it. A
     refusal (`refused`) ends the job with `on_refused`'s fields; any other error fails it (with
     `on_error`'s fields, by default the error in the model's `failure_fields`) and goes on up.
-    A job another live attempt holds, or one that ended, is left as it stands. `job` is
-    reloaded at the end, whatever happened, so it shows the outcome.
+    `job` is reloaded at the end, whatever happened, so it shows the outcome.
     """
     model = type(job)
+    mine = model.objects.filter(pk=job.pk, status=RUNNING, attempts=attempt)
     try:
-        attempt = job_claim(model, job.pk)
-        if attempt is None:
-            return
-        mine = model.objects.filter(pk=job.pk, status=RUNNING, attempts=attempt)
         with job_heartbeat(model, job.pk, attempt):
             try:
                 with transaction.atomic():
                     fields = work()
                     if not mine.update(**fields, finished_at=timezone.now()):
-                        raise _JobLost
-            except _JobLost:
+                        raise JobLost
+            except JobLost:
                 return
             except refused as refusal:
                 mine.update(**on_refused(refusal), finished_at=timezone.now())

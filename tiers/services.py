@@ -11,7 +11,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from metrics.services import IMPORT_LOCK_NAMESPACE
-from partnerhub.jobs import job_claim, job_heartbeat, job_run
+from partnerhub.jobs import JobLost, job_claim, job_continue, job_run
 from partnerhub.queue import enqueue_on_commit
 from partnerhub.tenancy.services import audit_record
 from partnerhub.webhooks.models import EventType
@@ -342,30 +342,28 @@ def recalculation_chunk_stage(*, run: RecalculationRun, chunk: int) -> bool:
 
 
 def recalculation_apply(*, run: RecalculationRun, attempt: int) -> RecalculationRun:
-    """Apply a split run's staged results in one transaction, and record how it ended. A crash
-    before the commit leaves every placement as it was and the run to the sweeper; a second
-    call for the same run finds it ended and does nothing."""
-    mine = RecalculationRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING, attempts=attempt)
-    try:
-        with job_heartbeat(RecalculationRun, run.pk, attempt), transaction.atomic():
-            if not mine.select_for_update().exists():
-                return run
-            summary = _staged_runs_apply(run)
-            mine.update(
-                status=RunStatus.DONE, summary=summary.as_dict(), finished_at=timezone.now()
-            )
-            StagedPlacement.objects.filter(run=run).delete()
-    except RecalculationRefused as refusal:
-        mine.update(status=RunStatus.SKIPPED, message=str(refusal), finished_at=timezone.now())
-    except Exception as error:
-        mine.update(
-            status=RunStatus.FAILED,
-            message=f"{type(error).__name__}: {error}",
-            finished_at=timezone.now(),
-        )
-        raise
-    finally:
-        run.refresh_from_db()
+    """Apply a split run's staged results in one transaction, and record how it ended (by
+    partnerhub.jobs.job_continue: the split claimed the run). A crash before the commit leaves
+    every placement as it was and the run to the sweeper; a second call for the same run finds
+    it ended and does nothing."""
+
+    def work() -> dict:
+        # Locked: a second delivery of this apply waits here, then finds the run ended.
+        if not RecalculationRun.objects.select_for_update().filter(
+            pk=run.pk, status=RunStatus.RUNNING, attempts=attempt
+        ):
+            raise JobLost
+        summary = _staged_runs_apply(run)
+        StagedPlacement.objects.filter(run=run).delete()
+        return {"status": RunStatus.DONE, "summary": summary.as_dict()}
+
+    job_continue(
+        run,
+        attempt,
+        work=work,
+        refused=RecalculationRefused,
+        on_refused=lambda refused: {"status": RunStatus.SKIPPED, "message": str(refused)},
+    )
     return run
 
 

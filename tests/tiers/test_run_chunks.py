@@ -12,6 +12,7 @@ from tiers import evaluation
 from tiers.models import Placement, PlacementChange, Program, RunStatus, StagedPlacement
 from tiers.services import (
     placements_recalculate,
+    recalculation_apply,
     recalculation_chunk_stage,
     recalculation_create,
     recalculation_queue,
@@ -117,6 +118,9 @@ def test_a_program_split_over_workers_is_placed_as_one_run_would_place_it(
         assert StagedPlacement.objects.count() == 0, "the staged rows go once applied"
         assert PlacementChange.objects.count() == 8
         assert Program.objects.get(pk=split.pk).last_evaluated_on == TODAY
+        again = recalculation_apply(run=run, attempt=run.attempts)  # a second delivery
+        assert (again.status, again.summary) == (RunStatus.DONE, one.as_dict())
+        assert PlacementChange.objects.count() == 8, "applied once"
     assert placed(acme) == placed(globex)
 
 
