@@ -205,13 +205,12 @@ def chunk_evaluate(plan: RunPlan, bounds: tuple[int, int], facts, summary, await
                     partner_name=name,
                 )
             )
-        new_tier = plan.tier_by_key.get(move.standing.tier)
         staged.append(
             StagedRow(
                 placement_id=pk,
                 partner_id=partner_id,
-                tier_id=new_tier.pk if new_tier else None,
-                qualified_tier_id=plan.tier_by_key[qualified.key].pk if qualified else None,
+                tier_id=_tier_pk(plan, move.standing.tier),
+                qualified_tier_id=_tier_pk(plan, qualified.key if qualified else None),
                 at_risk_since=move.standing.at_risk_since,
                 explanation=_explanation(plan, qualified, decisions),
                 change_reason=change[0] if change else None,
@@ -382,7 +381,6 @@ def staged_apply(program: Program, as_of: datetime.date, source: str, params=())
     """Write the staged results in `source` (a table, or a subquery with `params`) to the
     placements and their history: two statements. Each placement keeps the standing it had
     before this date's evaluation (for a rerun of the date, and for undo), taken in SQL."""
-    values = {"on": as_of, "version": program.version}
     with connection.cursor() as cursor:
         cursor.execute(
             "UPDATE tiers_placement p SET tier_id = r.tier_id, "  # noqa: S608 - constant SQL
@@ -394,7 +392,7 @@ def staged_apply(program: Program, as_of: datetime.date, source: str, params=())
             "'qualified_tier', p.qualified_tier_id, 'evaluated_on', p.evaluated_on, "
             "'version', p.version, 'explanation', p.explanation) END "
             f"FROM {source} r WHERE p.id = r.placement_id",
-            [values["on"], values["version"], values["on"], *params],
+            [as_of, program.version, as_of, *params],
         )
         evaluated = cursor.rowcount
         cursor.execute(
@@ -403,7 +401,7 @@ def staged_apply(program: Program, as_of: datetime.date, source: str, params=())
             "SELECT %s, r.partner_id, %s, r.change_from_id, r.change_to_id, %s, r.change_reason, "
             "%s, r.takes_effect_on, now() "
             f"FROM {source} r WHERE r.change_reason IS NOT NULL ON CONFLICT DO NOTHING",
-            [program.tenant_id, program.pk, values["on"], values["version"], *params],
+            [program.tenant_id, program.pk, as_of, program.version, *params],
         )
         if cursor.rowcount > 50 + evaluated // 10:
             transaction.on_commit(_statistics_refresh)
