@@ -1,12 +1,13 @@
 """Importing metric values: one service behind the upload, the command and the Celery task.
 
-The file is read once, row by row, checking each row's own format (period, value, blanks) and
-streaming the good rows into a staging table (COPY on PostgreSQL, batched inserts on SQLite).
-Set-based SQL then finds unknown partners and metrics and repeated keys; one UPDATE of the
-changed values and one INSERT of the new ones write everything. Any problem rolls it all back.
+A plain CSV file is COPYed into a staging table as it stands and checked there by SQL
+(`metrics.staging`). Any other file, and a plain one with anything wrong in it, is read row by
+row, checking each row's own format (period, value, blanks) and streaming the good rows into the
+staging table with their line numbers. Set-based SQL then finds unknown partners and metrics and
+repeated keys; one UPDATE of the changed values and one INSERT of the new ones write everything.
+Any problem rolls it all back.
 """
 
-import csv
 import datetime
 import io
 import re
@@ -16,11 +17,18 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import BinaryIO
 
+from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import connection, transaction
 from django.utils import timezone
 
-from partnerhub.csvfiles import FileRejected, ProblemReport, formula_unescaped, unknown_text
+from partnerhub.csvfiles import (
+    FileRejected,
+    ProblemReport,
+    file_size,
+    formula_unescaped,
+    unknown_text,
+)
 from partnerhub.jobs import job_run
 from partnerhub.queue import enqueue_on_commit
 from partnerhub.tenancy.models import Tenant
@@ -30,10 +38,19 @@ from partnerhub.webhooks.services import event_emit
 
 from .files import METRIC_COLUMNS, open_table
 from .models import ClosedMonth, ImportStatus, Metric, MetricImport
+from .staging import (
+    MAX_KEY_CHARS,
+    PERIOD_PATTERN,
+    VALUE_PATTERN,
+    NotPlain,
+    plain_csv_staged,
+    staging_create,
+    staging_drop,
+    staging_load,
+)
 
-PERIOD = re.compile(r"[12]\d{3}-(?:0[1-9]|1[0-2])")
-VALUE = re.compile(r"[+-]?(?:\d{1,14}(?:\.\d{0,4})?|\.\d{1,4})")
-MAX_KEY_CHARS = 200
+PERIOD = re.compile(PERIOD_PATTERN)
+VALUE = re.compile(VALUE_PATTERN)
 PROGRESS_EVERY = 50_000
 
 Progress = Callable[[str, float], None]
@@ -60,8 +77,12 @@ def metric_values_import(
     with every problem (by line) and writes nothing when the file is bad.
     """
     progress = progress or (lambda phase, fraction: None)
-    report = ProblemReport()
     stream = io.BytesIO(source) if isinstance(source, bytes) else source
+    plain = _plain_csv_import(tenant, stream, file_name, progress)
+    if plain is not None:
+        return plain
+    stream.seek(0)
+    report = ProblemReport()
     table = open_table(stream, file_name=file_name, report=report)
     if table is None:
         raise FileRejected(report)
@@ -75,6 +96,30 @@ def metric_values_import(
         progress=progress,
         empty="the file has a header but no rows",
     )
+
+
+def _plain_csv_import(
+    tenant: Tenant, stream: BinaryIO, file_name: str, progress: Progress
+) -> MetricImportResult | None:
+    """The fast way in for a plain CSV file with nothing wrong in it; None, having written
+    nothing, for any other file: the reader then reads it and names every problem."""
+    if file_name.lower().endswith((".xlsx", ".xlsm")) or (
+        file_size(stream) > settings.METRIC_IMPORT_MAX_BYTES
+    ):
+        return None
+    try:
+        with transaction.atomic():
+            staging_create()
+            rows = plain_csv_staged(stream, open_month=_open_month(tenant))
+            progress("validating", 1.0)
+            try:
+                inserted, updated = _checked_write(tenant, ProblemReport(), progress)
+            except FileRejected:
+                raise NotPlain from None
+            staging_drop()
+    except NotPlain:
+        return None
+    return MetricImportResult(rows, inserted, updated, rows - inserted - updated)
 
 
 def metric_values_upsert(
@@ -92,22 +137,36 @@ def metric_values_upsert(
     `place` says where a line is when a problem points at another one."""
     progress = progress or (lambda phase, fraction: None)
     with transaction.atomic():
-        _create_staging_table()
-        open_month = tenant.local_today().strftime("%Y-%m")
-        checked = _checked_rows(records, report, line_count, progress, open_month)
-        rows = _load_staging(checked)
-        _plan_for_bulk_joins()
+        staging_create()
+        checked = _checked_rows(records, report, line_count, progress, _open_month(tenant))
+        rows = staging_load(checked)
         if rows == 0 and not report:
             report.add(None, empty)
         progress("validating", 1.0)
-        _report_unknown_keys(tenant, report)
-        _report_repeated_keys(report, place)
-        if report:
-            raise FileRejected(report)  # the rollback drops the staging table too
-        progress("writing", 1.0)
-        inserted, updated = _write(tenant)
-        _drop_staging_table()
+        inserted, updated = _checked_write(tenant, report, progress, place)
+        staging_drop()
     return MetricImportResult(rows, inserted, updated, rows - inserted - updated)
+
+
+def _open_month(tenant: Tenant) -> str:
+    return tenant.local_today().strftime("%Y-%m")
+
+
+def _checked_write(
+    tenant: Tenant,
+    report: ProblemReport,
+    progress: Progress,
+    place: Callable[[int], str] = lambda line: f"on line {line}",
+) -> tuple[int, int]:
+    """Check the staged rows' keys against the database, then write them; FileRejected, with
+    every problem in `report`, when anything is wrong (the rollback drops the staging table)."""
+    _plan_for_bulk_joins()
+    _report_unknown_keys(tenant, report)
+    _report_repeated_keys(report, place)
+    if report:
+        raise FileRejected(report)
+    progress("writing", 1.0)
+    return _write(tenant)
 
 
 def _checked_rows(
@@ -142,9 +201,7 @@ def _checked_rows(
         if PERIOD.fullmatch(period) and period >= open_month:
             report.add(line, f"{period} has not ended: a month is imported once it is over")
             period = None
-        elif PERIOD.fullmatch(period):
-            period = period + "-01"
-        else:
+        elif not PERIOD.fullmatch(period):
             report.add(line, _period_problem(period))
             period = None
         if not VALUE.fullmatch(value):
@@ -179,15 +236,6 @@ def _value_problem(value: str) -> str:
     return f"value “{shown}” is too large (at most 14 digits before the decimal point)"
 
 
-def _create_staging_table() -> None:
-    with connection.cursor() as cursor:
-        cursor.execute("DROP TABLE IF EXISTS metric_import_rows")
-        cursor.execute(
-            "CREATE TEMPORARY TABLE metric_import_rows "
-            "(line integer, partner_ref text, metric text, period date, value numeric(18, 4))"
-        )
-
-
 def _plan_for_bulk_joins() -> None:
     """Keep the planner off nested loops for the set-based statements that follow: a temporary
     table is never analyzed, and without statistics it joined a new tenant's first large file
@@ -196,57 +244,6 @@ def _plan_for_bulk_joins() -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL enable_nestloop = off")
-
-
-def _drop_staging_table() -> None:
-    with connection.cursor() as cursor:
-        cursor.execute("DROP TABLE IF EXISTS metric_import_rows")
-
-
-def _load_staging(rows: Iterator[tuple]) -> int:
-    if connection.vendor == "postgresql":
-        return _copy_into_staging(rows)
-    return _insert_into_staging(rows)
-
-
-def _copy_into_staging(rows: Iterator[tuple], chunk_rows: int = 20_000) -> int:
-    count = 0
-    buffer = io.StringIO()
-    # "\r\n" ends each row, so a field holding either character is quoted: PostgreSQL reads a
-    # bare "\r" inside an unquoted field as the end of the row.
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    with connection.cursor() as cursor:
-        copy_sql = (
-            "COPY metric_import_rows (line, partner_ref, metric, period, value) "
-            "FROM STDIN (FORMAT csv)"
-        )
-        with cursor.copy(copy_sql) as copy:
-            while True:
-                chunk = [row for _, row in zip(range(chunk_rows), rows, strict=False)]
-                if not chunk:
-                    break
-                writer.writerows(chunk)
-                copy.write(buffer.getvalue())
-                buffer.seek(0)
-                buffer.truncate()
-                count += len(chunk)
-    return count
-
-
-def _insert_into_staging(rows: Iterator[tuple], chunk_rows: int = 5_000) -> int:
-    count = 0
-    sql = (
-        "INSERT INTO metric_import_rows (line, partner_ref, metric, period, value) "
-        "VALUES (%s, %s, %s, %s, %s)"
-    )
-    with connection.cursor() as cursor:
-        while True:
-            chunk = [row for _, row in zip(range(chunk_rows), rows, strict=False)]
-            if not chunk:
-                break
-            cursor.executemany(sql, chunk)
-            count += len(chunk)
-    return count
 
 
 def _fetch_problems(sql: str, params: list, report: ProblemReport, describe) -> None:
@@ -324,6 +321,11 @@ def _write(tenant: Tenant) -> tuple[int, int]:
     until commit, which stands in for the foreign-key checks MetricValue does without.
     """
     ids = [tenant.pk, tenant.pk]
+    # Staged as the file's text ("2026-03", "1500.5"), both checked already; SQLite keeps
+    # dates as text and gives the value its column's numeric affinity.
+    period, value = "s.period || '-01'", "s.value"
+    if connection.vendor == "postgresql":
+        period, value = f"CAST({period} AS date)", f"CAST({value} AS numeric(18, 4))"
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(
@@ -337,7 +339,8 @@ def _write(tenant: Tenant) -> tuple[int, int]:
             )
         cursor.execute(
             "UPDATE metrics_metricvalue SET value = changed.value FROM ("  # noqa: S608 - constant SQL
-            f"  SELECT p.id AS partner_id, m.id AS metric_id, s.period, s.value {_STAGED_WITH_IDS}"
+            f"  SELECT p.id AS partner_id, m.id AS metric_id, {period} AS period, {value} AS value "
+            f"  {_STAGED_WITH_IDS}"
             ") changed WHERE metrics_metricvalue.partner_id = changed.partner_id "
             "AND metrics_metricvalue.metric_id = changed.metric_id "
             "AND metrics_metricvalue.period = changed.period "
@@ -347,9 +350,9 @@ def _write(tenant: Tenant) -> tuple[int, int]:
         updated = cursor.rowcount
         cursor.execute(
             "INSERT INTO metrics_metricvalue (tenant_id, partner_id, metric_id, period, value) "  # noqa: S608
-            f"SELECT %s, p.id, m.id, s.period, s.value {_STAGED_WITH_IDS} "
+            f"SELECT %s, p.id, m.id, {period}, {value} {_STAGED_WITH_IDS} "
             "WHERE NOT EXISTS (SELECT 1 FROM metrics_metricvalue v WHERE v.partner_id = p.id "
-            "AND v.metric_id = m.id AND v.period = s.period)",
+            f"AND v.metric_id = m.id AND v.period = {period})",
             [tenant.pk, *ids],
         )
         inserted = cursor.rowcount
