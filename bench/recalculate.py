@@ -98,10 +98,15 @@ def main() -> None:
 
     results: dict[str, float] = {}
     floor_label = "floor: one statement, every aggregate the rules read"
-    with timed(floor_label, results), connection.cursor() as cursor:
-        facts_floor(cursor, tenant.pk)
-        cursor.execute("SELECT count(*) FROM facts_floor")
-        assert cursor.fetchone()[0] == args.partners
+    floors: list[float] = []
+    for _ in range(3):  # its best of three: the floor is what a perfect run could not beat
+        with timed(floor_label, results), connection.cursor() as cursor:
+            facts_floor(cursor, tenant.pk)
+            cursor.execute("SELECT count(*) FROM facts_floor")
+            assert cursor.fetchone()[0] == args.partners
+            cursor.execute("DROP TABLE facts_floor")
+        floors.append(results[floor_label])
+    results[floor_label] = min(floors)
 
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     with scope(tenant=tenant):

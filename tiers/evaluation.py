@@ -3,20 +3,22 @@ its own facts and written to a staging table, then applied to the placements in 
 
 A chunk is a range of partner ids. Its facts, its placements and its staged results are all
 that is held in memory at once, so a run's memory does not grow with the program; and a chunk
-depends only on the placements as they were before the run, so chunks can be evaluated in any
-order, by any number of workers, and evaluated again after a crash, with the same result.
-Nothing a partner sees changes until `staged_apply`, which writes every placement and history
-row of the run in one transaction.
+depends only on its own partners' placements as they were before the run, so chunks can be
+evaluated in any order, by any number of workers, and evaluated again after a crash, with the
+same result. Nothing a partner sees changes before the run's one transaction commits: a run in
+one process writes each chunk as it goes (`RunWrites`), a run split over workers applies every
+staged chunk in its last step (`staged_apply`).
 """
 
 import datetime
 import json
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import wait as futures_wait
 from dataclasses import dataclass, replace
 from functools import partial
 
-from django.db import connection, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.db.models import BooleanField, ExpressionWrapper, F, Q
 from django.db.models.fields.json import KT
 from django_scopes import scope
@@ -122,42 +124,53 @@ def partner_chunks(program: Program, size: int | None = None) -> list[tuple[int,
         return [tuple(row) for row in cursor.fetchall()]
 
 
-def chunks_with_facts(plan: RunPlan, chunks: list[tuple[int, int, int]]) -> Iterator:
-    """(bounds, facts) of each chunk. With several chunks on PostgreSQL, the next chunk's facts
-    are read on a second connection while the caller evaluates this one: the database's part
-    and Python's overlap. That connection sees only committed rows, which is all the run reads
-    (it writes nothing before its last step, and holds off imports while it runs)."""
+@dataclass(frozen=True)
+class ChunkInput:
+    """What evaluating one chunk reads: its bounds, its partners' facts and placements."""
 
-    def facts_of(bounds):
-        return program_facts(program=plan.program, rules=plan.rules, on=plan.as_of, partners=bounds)
+    bounds: tuple[int, int]
+    facts: dict[int, PartnerFacts]
+    placements: list[tuple]
 
-    def facts_apart(bounds):
+
+def chunk_read(plan: RunPlan, bounds: tuple[int, int]) -> ChunkInput:
+    facts = program_facts(program=plan.program, rules=plan.rules, on=plan.as_of, partners=bounds)
+    return ChunkInput(bounds, facts, list(_placements(plan.program, bounds)))
+
+
+def chunks_read(plan: RunPlan, chunks: list[tuple[int, int, int]]) -> Iterator[ChunkInput]:
+    """Each chunk's input. With several chunks on PostgreSQL, the next chunk is read on a second
+    connection while the caller evaluates this one: the database's part and Python's overlap.
+    That connection sees only committed rows: the placements as they were before the run, and
+    the facts, which no import changes while the run holds it off."""
+
+    def read_apart(bounds):
         with scope(tenant=plan.program.tenant):
-            return facts_of(bounds)
+            return chunk_read(plan, bounds)
 
     bounds = [(first, last) for first, last, _ in chunks]
     if len(bounds) < 2 or connection.vendor != "postgresql":
-        yield from ((chunk, facts_of(chunk)) for chunk in bounds)
+        yield from (chunk_read(plan, chunk) for chunk in bounds)
         return
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="run-facts") as reader:
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="run-reads") as reader:
         try:
-            ahead = reader.submit(facts_apart, bounds[0])
-            for index, chunk in enumerate(bounds):
-                facts = ahead.result()
+            ahead = reader.submit(read_apart, bounds[0])
+            for index in range(len(bounds)):
+                chunk = ahead.result()
                 if index + 1 < len(bounds):
-                    ahead = reader.submit(facts_apart, bounds[index + 1])
-                yield chunk, facts
+                    ahead = reader.submit(read_apart, bounds[index + 1])
+                yield chunk
         finally:
             reader.submit(connections.close_all)
 
 
-def chunk_evaluate(plan: RunPlan, bounds: tuple[int, int], facts, summary, awaiting) -> list:
-    """Evaluate the partners whose id lies in `bounds` from their `facts`; count each in
-    `summary`, keep its planned change there, note a due demotion left to the managers in
-    `awaiting` ({partner id: (standing, move)}), and return the rows to stage, by partner ref."""
-    program, as_of = plan.program, plan.as_of
+def chunk_evaluate(plan: RunPlan, chunk: ChunkInput, summary, awaiting) -> list:
+    """Evaluate the chunk's partners from their facts; count each in `summary`, keep its planned
+    change there, note a due demotion left to the managers in `awaiting` ({partner id:
+    (standing, move)}), and return the rows to stage, by partner ref."""
+    program, as_of, facts = plan.program, plan.as_of, chunk.facts
     staged = []
-    for row in _placements(program, bounds):
+    for row in chunk.placements:
         pk, partner_id, ref, name, joined_on, tier_id, at_risk_since, evaluated_on = row[:8]
         override_tier_id, override_until, has_before, before_tier, before_risk = row[8:]
         if evaluated_on == as_of and has_before:
@@ -331,34 +344,72 @@ def _review_dates(program: Program):
 # --- staging ---------------------------------------------------------------------------------
 
 
-class RunStaging:
-    """The staged results of one in-process run: a temporary table on PostgreSQL (dropped at
-    commit), a list elsewhere."""
+class RunWrites:
+    """Where a run in one process writes each chunk's results as soon as it has them: to the
+    placements and their history, in the run's transaction. A later chunk never reads what an
+    earlier one wrote (chunks are read on a second connection, which sees only committed rows,
+    and a chunk reads only its own partners), so writing as it goes gives the result writing at
+    the end would.
+
+    On PostgreSQL a writer thread sends each chunk, through a temporary table emptied after
+    each one, on the run's own connection, while the caller evaluates the next chunk: the
+    database writes while Python evaluates. The caller leaves the connection to it from
+    `with RunWrites(...)` to the block's end. The embedded database (SQLite) writes in line."""
 
     TABLE = "run_rows"
 
-    def __init__(self) -> None:
-        self.rows: list[StagedRow] = []
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
+    def __init__(self, program: Program, as_of: datetime.date) -> None:
+        self.program, self.as_of = program, as_of
+        self.evaluated = self.changed = 0
+        self.database = connections[DEFAULT_DB_ALIAS]  # the run's, in its transaction
+        self.writer: ThreadPoolExecutor | None = None
+        self.writing: Future | None = None
+
+    def __enter__(self) -> "RunWrites":
+        if self.database.vendor == "postgresql":
+            with self.database.cursor() as cursor:
                 cursor.execute(
                     f"CREATE TEMPORARY TABLE {self.TABLE} ({STAGED_SQL_COLUMNS}) ON COMMIT DROP"
                 )
+            self.database.inc_thread_sharing()
+            self.writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="run-writes")
+        return self
 
-    def add(self, rows: Iterable[StagedRow]) -> None:
-        if connection.vendor != "postgresql":
-            self.rows += rows
+    def write(self, rows: list[StagedRow]) -> None:
+        if self.writer is None:
+            _apply_in_python(self.program, self.as_of, rows)
             return
-        with connection.cursor() as cursor:
+        self._wait()
+        self.writing = self.writer.submit(self._write, rows)
+
+    def _write(self, rows: list[StagedRow]) -> None:
+        with self.database.cursor() as cursor:
             staged_copy(cursor, self.TABLE, rows)
+            evaluated, changed = staged_apply(cursor, self.program, self.as_of, self.TABLE)
+            cursor.execute(f"TRUNCATE {self.TABLE}")
+        self.evaluated += evaluated
+        self.changed += changed
 
-    def apply(self, program: Program, as_of: datetime.date) -> None:
-        if connection.vendor != "postgresql":
-            _apply_in_python(program, as_of, self.rows)
-            return
-        staged_apply(program, as_of, self.TABLE)
-        with connection.cursor() as cursor:
-            cursor.execute(f"DROP TABLE {self.TABLE}")
+    def _wait(self) -> None:
+        if self.writing is not None:
+            writing, self.writing = self.writing, None
+            writing.result()  # a failed write fails the run here
+
+    def __exit__(self, error_type, error, traceback) -> None:
+        if self.writer is None:
+            return  # in line: nothing left in flight
+        try:
+            if error is None:
+                self._wait()
+            elif self.writing is not None:  # it ends before the run's rollback starts
+                futures_wait([self.writing])
+        finally:
+            self.writer.shutdown()
+            self.database.dec_thread_sharing()
+        if error is None:
+            with self.database.cursor() as cursor:
+                cursor.execute(f"DROP TABLE {self.TABLE}")
+            statistics_refresh_after(evaluated=self.evaluated, changed=self.changed)
 
 
 STAGED_SQL_COLUMNS = (
@@ -377,34 +428,41 @@ def staged_copy(cursor, table: str, rows: Iterable[StagedRow], *extra) -> None:
             copy.write_row((*extra, *(getattr(row, name) for name in STAGED_COLUMNS)))
 
 
-def staged_apply(program: Program, as_of: datetime.date, source: str, params=()) -> None:
+def staged_apply(
+    cursor, program: Program, as_of: datetime.date, source: str, params=()
+) -> tuple[int, int]:
     """Write the staged results in `source` (a table, or a subquery with `params`) to the
-    placements and their history: two statements. Each placement keeps the standing it had
-    before this date's evaluation (for a rerun of the date, and for undo), taken in SQL."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "UPDATE tiers_placement p SET tier_id = r.tier_id, "  # noqa: S608 - constant SQL
-            "qualified_tier_id = r.qualified_tier_id, at_risk_since = r.at_risk_since, "
-            "explanation = r.explanation, evaluated_on = %s, version = %s, "
-            "before_evaluation = CASE WHEN p.evaluated_on = %s "
-            "AND p.before_evaluation <> '{}'::jsonb THEN p.before_evaluation "
-            "ELSE jsonb_build_object('tier', p.tier_id, 'at_risk_since', p.at_risk_since, "
-            "'qualified_tier', p.qualified_tier_id, 'evaluated_on', p.evaluated_on, "
-            "'version', p.version, 'explanation', p.explanation) END "
-            f"FROM {source} r WHERE p.id = r.placement_id",
-            [as_of, program.version, as_of, *params],
-        )
-        evaluated = cursor.rowcount
-        cursor.execute(
-            "INSERT INTO tiers_placementchange (tenant_id, partner_id, program_id, from_tier_id, "  # noqa: S608
-            'to_tier_id, "on", reason, version, takes_effect_on, created_at) '
-            "SELECT %s, r.partner_id, %s, r.change_from_id, r.change_to_id, %s, r.change_reason, "
-            "%s, r.takes_effect_on, now() "
-            f"FROM {source} r WHERE r.change_reason IS NOT NULL ON CONFLICT DO NOTHING",
-            [program.tenant_id, program.pk, as_of, program.version, *params],
-        )
-        if cursor.rowcount > 50 + evaluated // 10:
-            transaction.on_commit(_statistics_refresh)
+    placements and their history, in two statements on `cursor`; return (placements
+    evaluated, history rows). Each placement keeps the standing it had before this date's
+    evaluation (for a rerun of the date, and for undo), taken in SQL."""
+    cursor.execute(
+        "UPDATE tiers_placement p SET tier_id = r.tier_id, "  # noqa: S608 - constant SQL
+        "qualified_tier_id = r.qualified_tier_id, at_risk_since = r.at_risk_since, "
+        "explanation = r.explanation, evaluated_on = %s, version = %s, "
+        "before_evaluation = CASE WHEN p.evaluated_on = %s "
+        "AND p.before_evaluation <> '{}'::jsonb THEN p.before_evaluation "
+        "ELSE jsonb_build_object('tier', p.tier_id, 'at_risk_since', p.at_risk_since, "
+        "'qualified_tier', p.qualified_tier_id, 'evaluated_on', p.evaluated_on, "
+        "'version', p.version, 'explanation', p.explanation) END "
+        f"FROM {source} r WHERE p.id = r.placement_id",
+        [as_of, program.version, as_of, *params],
+    )
+    evaluated = cursor.rowcount
+    cursor.execute(
+        "INSERT INTO tiers_placementchange (tenant_id, partner_id, program_id, from_tier_id, "  # noqa: S608
+        'to_tier_id, "on", reason, version, takes_effect_on, created_at) '
+        "SELECT %s, r.partner_id, %s, r.change_from_id, r.change_to_id, %s, r.change_reason, "
+        "%s, r.takes_effect_on, now() "
+        f"FROM {source} r WHERE r.change_reason IS NOT NULL ON CONFLICT DO NOTHING",
+        [program.tenant_id, program.pk, as_of, program.version, *params],
+    )
+    return evaluated, cursor.rowcount
+
+
+def statistics_refresh_after(*, evaluated: int, changed: int) -> None:
+    """Queue `_statistics_refresh` when a run moved many of the partners it evaluated."""
+    if changed > 50 + evaluated // 10:
+        transaction.on_commit(_statistics_refresh)
 
 
 def _statistics_refresh() -> None:

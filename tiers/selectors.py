@@ -1,7 +1,7 @@
 import datetime
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from decimal import Decimal
 from typing import NoReturn
 
@@ -166,25 +166,25 @@ def _span_stats(program, spans: list[MetricSpan], partners: tuple[int, int] | No
 
 def _span_stats_sql(program, spans: list[MetricSpan], metric_ids, partners=None):
     """One pass over the program's values, one row per partner; each span gets only the
-    aggregates its conditions read, FILTERed to that metric and those months."""
-    columns, params, layout = [], [], []
+    aggregates its conditions read, FILTERed to that metric and those months, in the order of
+    WindowStats' fields (NULL for an aggregate no condition reads)."""
+    columns, params = [], []
     for span in spans:
         where = "FILTER (WHERE v.metric_id = %s AND v.period BETWEEN %s AND %s)"
         wanted = span.aggregates
-        parts = {
-            "total": f"SUM(v.value) {where}",
-            "count": f"COUNT(*) {where}",
-            "minimum": f"MIN(v.value) {where}" if "min" in wanted else None,
-            "maximum": f"MAX(v.value) {where}" if "max" in wanted else None,
-            "latest": f"(ARRAY_AGG(v.value ORDER BY v.period DESC) {where})[1]"
+        stats = (
+            f"SUM(v.value) {where}",
+            f"COUNT(*) {where}",
+            f"MIN(v.value) {where}" if "min" in wanted else None,
+            f"MAX(v.value) {where}" if "max" in wanted else None,
+            f"(ARRAY_AGG(v.value ORDER BY v.period DESC) {where})[1]"
             if "latest" in wanted
             else None,
-        }
-        for name, sql in parts.items():
+        )
+        for sql in stats:
+            columns.append(sql or "NULL")
             if sql is not None:
-                columns.append(sql)
                 params += [metric_ids[span.metric], span.first, span.last]
-                layout.append((span, name))
     in_range = "AND t.partner_id BETWEEN %s AND %s AND v.partner_id BETWEEN %s AND %s "
     sql = (
         f"SELECT v.partner_id, {', '.join(columns)} "  # noqa: S608 - constant SQL
@@ -198,15 +198,14 @@ def _span_stats_sql(program, spans: list[MetricSpan], metric_ids, partners=None)
     last = max(span.last for span in spans)
     params += [program.pk, sorted({metric_ids[span.metric] for span in spans}), first, last]
     params += list(partners or ()) * 2
+    width = len(fields(WindowStats))
+    at = [(span, 1 + index * width) for index, span in enumerate(spans)]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         for row in cursor.fetchall():
-            found: dict[MetricSpan, dict] = defaultdict(dict)
-            for (span, name), value in zip(layout, row[1:], strict=True):
-                found[span][name] = value
-            for span, stats in found.items():
-                if stats["count"]:
-                    yield row[0], span, WindowStats(**stats)
+            for span, start in at:
+                if row[start + 1]:  # the count: no value in the window, no stats
+                    yield row[0], span, WindowStats(*row[start : start + width])
 
 
 def _span_stats_python(program, spans: list[MetricSpan], metric_ids, partners=None):

@@ -3,6 +3,7 @@
 import datetime
 from collections import Counter
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -23,13 +24,15 @@ from .evaluation import (
     PLACEMENT_FIELDS,
     PlannedChange,
     RunPlan,
-    RunStaging,
+    RunWrites,
     chunk_evaluate,
-    chunks_with_facts,
+    chunk_read,
+    chunks_read,
     date_or_none,
     partner_chunks,
     staged_apply,
     staged_copy,
+    statistics_refresh_after,
 )
 from .models import (
     ChangeReason,
@@ -41,7 +44,6 @@ from .models import (
     StagedPlacement,
     Tier,
 )
-from .selectors import program_facts
 
 RUN_LOCK_NAMESPACE = 4_202  # pg_try_advisory_xact_lock(namespace, program id)
 
@@ -173,29 +175,27 @@ def _lock_program_run(program: Program) -> None:
 
 
 def _evaluate_program(program, as_of, *, write, progress, proposed=None) -> RunSummary:
-    """Evaluate the program chunk by chunk (see evaluation.py); when `write`, stage each
-    chunk's results and apply them all at the end, in this transaction."""
+    """Evaluate the program chunk by chunk (see evaluation.py); when `write`, write each
+    chunk's results as it goes, in this transaction."""
     plan = RunPlan.load(program, as_of, proposed)
     summary = RunSummary(as_of=as_of)
     awaiting: dict[int, tuple[Standing, Move]] = {}
-    staging = RunStaging() if write else None
     chunks = partner_chunks(program)
     total, done = sum(count for _, _, count in chunks), 0
-    for (bounds, facts), (_, _, count) in zip(chunks_with_facts(plan, chunks), chunks, strict=True):
-        rows = chunk_evaluate(plan, bounds, facts, summary, awaiting)
-        if staging is not None:
-            staging.add(rows)
-        done += count
-        if progress:
-            progress(done, total)
+    with RunWrites(program, as_of) if write else nullcontext() as writes:
+        for chunk, (_, _, count) in zip(chunks_read(plan, chunks), chunks, strict=True):
+            rows = chunk_evaluate(plan, chunk, summary, awaiting)
+            if writes is not None:
+                writes.write(rows)
+            done += count
+            if progress:
+                progress(done, total)
     summary.changes.sort(key=lambda change: change.partner_ref)
     summary.awaiting_approval = len(awaiting)
-    if staging is not None:
-        staging.apply(program, as_of)
-        if program.demotion_approval or awaiting:
-            from .governance import pending_demotions_sync  # governance builds on this module
+    if write and (program.demotion_approval or awaiting):
+        from .governance import pending_demotions_sync  # governance builds on this module
 
-            pending_demotions_sync(program, as_of, awaiting, plan.tier_by_key)
+        pending_demotions_sync(program, as_of, awaiting, plan.tier_by_key)
     return summary
 
 
@@ -329,10 +329,8 @@ def recalculation_chunk_stage(*, run: RecalculationRun, chunk: int) -> bool:
     plan = RunPlan.load(run.program, run.as_of)
     with transaction.atomic():
         StagedPlacement.objects.filter(run=run, chunk=chunk).delete()
-        facts = program_facts(
-            program=run.program, rules=plan.rules, on=run.as_of, partners=(first, last)
-        )
-        rows = chunk_evaluate(plan, (first, last), facts, RunSummary(as_of=run.as_of), {})
+        read = chunk_read(plan, (first, last))
+        rows = chunk_evaluate(plan, read, RunSummary(as_of=run.as_of), {})
         with connection.cursor() as cursor:
             staged_copy(cursor, "tiers_stagedplacement", rows, run.tenant_id, run.pk, chunk)
         # Chunks finish one at a time here, so exactly one sees every chunk staged.
@@ -370,9 +368,15 @@ def recalculation_apply(*, run: RecalculationRun, attempt: int) -> Recalculation
 def _staged_runs_apply(run: RecalculationRun) -> RunSummary:
     as_of = run.as_of
     program = _program_to_run(run.program, as_of)
-    staged_apply(
-        program, as_of, "(SELECT * FROM tiers_stagedplacement WHERE run_id = %s)", [run.pk]
-    )
+    with connection.cursor() as cursor:
+        evaluated, changed = staged_apply(
+            cursor,
+            program,
+            as_of,
+            "(SELECT * FROM tiers_stagedplacement WHERE run_id = %s)",
+            [run.pk],
+        )
+    statistics_refresh_after(evaluated=evaluated, changed=changed)
     tiers = list(program.tiers.all())
     summary, awaiting = _staged_summary(run, {tier.pk: tier for tier in tiers})
     if program.demotion_approval or awaiting:

@@ -90,6 +90,55 @@ def test_a_date_run_again_in_chunks_starts_from_before_that_date(acme, monkeypat
     assert placed(acme)["P-004"] == first["P-004"]
 
 
+@pytest.mark.parametrize("fails_in", ["evaluating the third chunk", "writing the second chunk"])
+def test_a_run_that_fails_after_writing_some_chunks_leaves_every_placement_as_it_was(
+    acme, monkeypatch, fails_in
+):
+    """Chunks are written as the run goes, in its one transaction: a failure after two of them
+    were written (or while the writer sends one) undoes them all."""
+    program = program_with_spread(acme)
+    monkeypatch.setattr(evaluation, "RUN_CHUNK", 3)
+    with scope(tenant=acme.tenant):
+        placements_recalculate(program=program, as_of=TODAY - datetime.timedelta(days=1))
+    before = placed(acme)
+    set_values(acme, "P-001", "revenue", {"2026-04": "300000"})  # Silver, in the first chunk
+    set_values(acme, "P-008", "revenue", {"2026-03": "0"})  # falls below Silver, in the third
+    calls = []
+
+    def failing(real, failing_call):
+        def call(*args, **kwargs):
+            calls.append(real.__name__)
+            result = real(*args, **kwargs)
+            if len(calls) == failing_call:
+                raise RuntimeError(f"stopped {fails_in}")
+            return result
+
+        return call
+
+    if fails_in == "evaluating the third chunk":
+        from tiers import services
+
+        monkeypatch.setattr(services, "chunk_evaluate", failing(evaluation.chunk_evaluate, 3))
+    else:
+        monkeypatch.setattr(evaluation, "staged_apply", failing(evaluation.staged_apply, 2))
+
+    with scope(tenant=acme.tenant), pytest.raises(RuntimeError, match=fails_in):
+        placements_recalculate(program=Program.objects.get(pk=program.pk), as_of=TODAY)
+
+    assert len(calls) == 3 if fails_in.startswith("evaluating") else 2
+    assert placed(acme) == before
+    with scope(tenant=acme.tenant):
+        assert not PlacementChange.objects.filter(on=TODAY).exists()
+        assert Program.objects.get(pk=program.pk).last_evaluated_on == TODAY - datetime.timedelta(
+            days=1
+        )
+        again = placements_recalculate(program=program, as_of=TODAY)
+    assert [(c.partner_ref, c.reason) for c in again.changes] == [
+        ("P-001", "promotion"),
+        ("P-008", "demotion"),
+    ]
+
+
 # --- a run split over several workers --------------------------------------------------------
 
 
