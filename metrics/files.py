@@ -41,15 +41,20 @@ def open_table(stream: BinaryIO, *, file_name: str, report: ProblemReport) -> Ta
     if size > settings.METRIC_IMPORT_MAX_BYTES:
         report.add(None, _too_large_message(size))
         return None
-    magic = stream.read(len(ZIP_MAGIC))
-    stream.seek(0)
-    if magic == ZIP_MAGIC or file_name.lower().endswith((".xlsx", ".xlsm")):
+    if is_workbook(stream, file_name=file_name):
         table = _open_xlsx(stream, report)
     else:
         table = _open_csv(stream, size, report)
     if table is None or not header_is_valid(table.header, required=METRIC_COLUMNS, report=report):
         return None
     return table
+
+
+def is_workbook(stream: BinaryIO, *, file_name: str) -> bool:
+    """Whether the upload is an Excel workbook, by its name or its first bytes (a zip)."""
+    magic = stream.read(len(ZIP_MAGIC))
+    stream.seek(0)
+    return magic == ZIP_MAGIC or file_name.lower().endswith((".xlsx", ".xlsm"))
 
 
 def _too_large_message(size: int) -> str:

@@ -36,7 +36,7 @@ from partnerhub.tenancy.services import audit_record
 from partnerhub.webhooks.models import EventType
 from partnerhub.webhooks.services import event_emit
 
-from .files import METRIC_COLUMNS, open_table
+from .files import METRIC_COLUMNS, is_workbook, open_table
 from .models import ClosedMonth, ImportStatus, Metric, MetricImport
 from .staging import (
     MAX_KEY_CHARS,
@@ -103,7 +103,7 @@ def _plain_csv_import(
 ) -> MetricImportResult | None:
     """The fast way in for a plain CSV file with nothing wrong in it; None, having written
     nothing, for any other file: the reader then reads it and names every problem."""
-    if file_name.lower().endswith((".xlsx", ".xlsm")) or (
+    if is_workbook(stream, file_name=file_name) or (
         file_size(stream) > settings.METRIC_IMPORT_MAX_BYTES
     ):
         return None
@@ -295,13 +295,9 @@ def _report_repeated_keys(report: ProblemReport, place: Callable[[int], str]) ->
         [],
         report,
         lambda first_line, ref, metric, period: (
-            f"{ref[:60]} / {metric[:60]} / {_month(period)} already appears {place(first_line)}"
+            f"{ref[:60]} / {metric[:60]} / {period} already appears {place(first_line)}"
         ),
     )
-
-
-def _month(period) -> str:
-    return str(period)[:7]
 
 
 IMPORT_LOCK_NAMESPACE = 4_201  # pg_advisory_xact_lock(namespace, tenant id): one import a tenant

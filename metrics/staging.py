@@ -121,7 +121,7 @@ def plain_csv_staged(stream: BinaryIO, *, open_month: str) -> int:
         rows = _copy_plain_file(stream)
     except psycopg.DataError:  # PostgreSQL's CSV parser refused a line: not UTF-8, ragged
         raise NotPlain from None
-    if not rows or not _rows_are_clean(open_month):
+    if not rows or not _months_have_ended(open_month):
         raise NotPlain
     return rows
 
@@ -157,7 +157,7 @@ def _whole_lines(stream: BinaryIO) -> Iterator[bytes]:
         yield carried + b"\n"
 
 
-def _rows_are_clean(open_month: str) -> bool:
+def _months_have_ended(open_month: str) -> bool:
     """Whether every staged month has ended (the rest was checked on the way in)."""
     with connection.cursor() as cursor:
         cursor.execute(

@@ -126,16 +126,15 @@ def partner_chunks(program: Program, size: int | None = None) -> list[tuple[int,
 
 @dataclass(frozen=True)
 class ChunkInput:
-    """What evaluating one chunk reads: its bounds, its partners' facts and placements."""
+    """What evaluating one chunk reads: its partners' facts and placements."""
 
-    bounds: tuple[int, int]
     facts: dict[int, PartnerFacts]
     placements: list[tuple]
 
 
 def chunk_read(plan: RunPlan, bounds: tuple[int, int]) -> ChunkInput:
     facts = program_facts(program=plan.program, rules=plan.rules, on=plan.as_of, partners=bounds)
-    return ChunkInput(bounds, facts, list(_placements(plan.program, bounds)))
+    return ChunkInput(facts, list(_placements(plan.program, bounds)))
 
 
 def chunks_read(plan: RunPlan, chunks: list[tuple[int, int, int]]) -> Iterator[ChunkInput]:
