@@ -14,9 +14,10 @@ from __future__ import annotations
 import calendar
 import datetime
 import difflib
+import operator
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation, localcontext
+from decimal import Decimal, InvalidOperation, getcontext, localcontext
 
 AGGREGATES = ("sum", "avg", "min", "max", "latest", "count")
 GROWTH = "growth"  # not in AGGREGATES: the refusal of an unknown agg keeps its old wording
@@ -577,49 +578,50 @@ def evaluate(rule: Rule | None, facts: PartnerFacts) -> Decision:
 
 
 def _holds(rule: Rule, facts: PartnerFacts, results: list[ConditionResult]) -> bool:
-    if isinstance(rule, AllOf):
+    kind = type(rule)  # not isinstance: this runs for every condition of every partner
+    if kind is MetricCondition:
+        result = _metric_result(rule, facts)
+    elif kind is AllOf or kind is AnyOf:
         outcomes = [_holds(part, facts, results) for part in rule.parts]
-        return all(outcomes)
-    if isinstance(rule, AnyOf):
-        outcomes = [_holds(part, facts, results) for part in rule.parts]
-        return any(outcomes)
-    if isinstance(rule, CertificationCondition):
+        return all(outcomes) if kind is AllOf else any(outcomes)
+    elif kind is CertificationCondition:
         people = facts.certified.get(rule.certification, 0)
         result = ConditionResult(rule, Decimal(people), people >= rule.min)
-    elif isinstance(rule, PartnerCondition):
+    elif kind is PartnerCondition:
         result = ConditionResult(rule, None, facts.attributes.get(rule.attribute) in rule.values)
-    elif isinstance(rule, PointsCondition):
-        result = _points_result(rule, facts)
     else:
-        result = _metric_result(rule, facts)
+        result = _points_result(rule, facts)
     results.append(result)
     return result.held
 
 
+COMPARISONS = {
+    ">=": operator.ge,
+    ">": operator.gt,
+    "<=": operator.le,
+    "<": operator.lt,
+    "==": operator.eq,
+}
+
+
 def compare(left: Decimal, op: str, right: Decimal) -> bool:
-    if op == ">=":
-        return left >= right
-    if op == ">":
-        return left > right
-    if op == "<=":
-        return left <= right
-    if op == "<":
-        return left < right
-    return left == right
+    return COMPARISONS[op](left, right)
 
 
 def _exact_product(number: Decimal, factor: int) -> Decimal:
     """number × factor with every digit kept (the default context keeps 28 and rounds)."""
     digits = len(number.as_tuple().digits) + len(str(factor)) + 1
+    if digits <= getcontext().prec:
+        return number * factor
     with localcontext() as context:
-        context.prec = max(context.prec, digits)
+        context.prec = digits
         return number * factor
 
 
 def _metric_result(condition: MetricCondition, facts: PartnerFacts) -> ConditionResult:
     """The aggregate and whether it meets the target; never held on fewer than `min_months`
     months with a value (the value is still given, for the explanation)."""
-    stats = facts.window(condition.metric, condition.window)
+    stats = facts.metrics.get((condition.metric, condition.window), NO_VALUES)
     if condition.agg == GROWTH and isinstance(condition.window, int):  # parse_rule sees to it
         result = _growth_result(
             condition, stats, facts.window_before(condition.metric, condition.window)
@@ -713,6 +715,9 @@ def _wholes(numerator: Decimal, denominator: Decimal) -> int:
         return int(numerator // denominator)
 
 
+STATS_FIELD = {"min": "minimum", "max": "maximum", "latest": "latest"}
+
+
 def _aggregate_result(condition: MetricCondition, stats: WindowStats) -> ConditionResult:
     agg, op, target = condition.agg, condition.op, condition.value
     if agg == "sum":
@@ -726,7 +731,7 @@ def _aggregate_result(condition: MetricCondition, stats: WindowStats) -> Conditi
         # avg OP target  ⇔  total OP target × count, as count > 0: no division, no rounding.
         held = compare(stats.total, op, _exact_product(target, stats.count))
         return ConditionResult(condition, stats.total / stats.count, held)
-    value = {"min": stats.minimum, "max": stats.maximum, "latest": stats.latest}[agg]
+    value = getattr(stats, STATS_FIELD[agg])
     if value is None:  # cannot happen with count > 0; said for the type checker
         return ConditionResult(condition, None, False)
     return ConditionResult(condition, value, compare(value, op, target))
