@@ -578,16 +578,15 @@ def evaluate(rule: Rule | None, facts: PartnerFacts) -> Decision:
 
 
 def _holds(rule: Rule, facts: PartnerFacts, results: list[ConditionResult]) -> bool:
-    kind = type(rule)  # not isinstance: this runs for every condition of every partner
-    if kind is MetricCondition:
+    if isinstance(rule, MetricCondition):  # the commonest kind first: this runs per partner
         result = _metric_result(rule, facts)
-    elif kind is AllOf or kind is AnyOf:
-        outcomes = [_holds(part, facts, results) for part in rule.parts]
-        return all(outcomes) if kind is AllOf else any(outcomes)
-    elif kind is CertificationCondition:
+    elif isinstance(rule, AllOf | AnyOf):
+        outcomes = [_holds(part, facts, results) for part in rule.parts]  # each one explained
+        return all(outcomes) if isinstance(rule, AllOf) else any(outcomes)
+    elif isinstance(rule, CertificationCondition):
         people = facts.certified.get(rule.certification, 0)
         result = ConditionResult(rule, Decimal(people), people >= rule.min)
-    elif kind is PartnerCondition:
+    elif isinstance(rule, PartnerCondition):
         result = ConditionResult(rule, None, facts.attributes.get(rule.attribute) in rule.values)
     else:
         result = _points_result(rule, facts)
