@@ -114,8 +114,8 @@ class Placement(TenantOwnedModel):
     A partner may be in several programs at once; each places it independently. The row is the
     membership too: it exists from the day the partner joins the program until it leaves."""
 
-    partner = models.ForeignKey(
-        "partners.Partner", on_delete=models.CASCADE, related_name="placements"
+    partner = models.ForeignKey(  # indexed by placement_once_per_program, which it leads
+        "partners.Partner", on_delete=models.CASCADE, related_name="placements", db_index=False
     )
     program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="placements")
     joined_on = models.DateField(help_text="When the partner joined this program.")
@@ -228,7 +228,9 @@ class PlacementChange(TenantOwnedModel):
     """A change of tier (or a partner becoming at risk). Written once, never rewritten."""
 
     partner = models.ForeignKey("partners.Partner", on_delete=models.CASCADE, related_name="+")
-    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="+")
+    program = models.ForeignKey(  # indexed by placement_change_by_day, which it leads
+        Program, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     from_tier = models.ForeignKey(Tier, on_delete=models.PROTECT, null=True, related_name="+")
     to_tier = models.ForeignKey(Tier, on_delete=models.PROTECT, null=True, related_name="+")
     on = models.DateField()

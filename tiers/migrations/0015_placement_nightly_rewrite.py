@@ -6,10 +6,36 @@ tier. Two things make that rewrite cheaper on PostgreSQL, with no change to what
   (a night's update of 20,000 placements: 710 ms before, 330 ms after). Pages already full keep
   their rows until those move; new pages follow the setting.
 - The tier order trigger finds the partners whose tier changed with one join of the statement's
-  old and new rows, not two (the second join spilled to disk on a night's run: 160 ms of 390).
+  old and new rows, not two (the second join spilled to disk on a night's run: 160 ms of 390),
+  and computes their top ranks in one grouped join, not a subquery per partner (5,000 partners:
+  56 → 42 ms).
 """
 
 from django.db import migrations
+
+GROUPED = """
+CREATE OR REPLACE FUNCTION tiers_partner_tier_order_refresh(partner_ids bigint[]) RETURNS void
+LANGUAGE sql AS $$
+    UPDATE tiers_partnertierorder o SET rank = top.rank
+    FROM (SELECT ids.id, max(t.rank) AS rank FROM unnest(partner_ids) AS ids (id)
+          LEFT JOIN tiers_placement pl ON pl.partner_id = ids.id
+          LEFT JOIN tiers_tier t ON t.id = pl.tier_id
+          GROUP BY ids.id) top
+    WHERE o.partner_id = top.id AND o.rank IS DISTINCT FROM top.rank
+$$
+"""
+
+PER_PARTNER = """
+CREATE OR REPLACE FUNCTION tiers_partner_tier_order_refresh(partner_ids bigint[]) RETURNS void
+LANGUAGE sql AS $$
+    UPDATE tiers_partnertierorder o SET rank = top.rank
+    FROM (SELECT ids.id, (SELECT max(t.rank) FROM tiers_placement pl
+                          JOIN tiers_tier t ON t.id = pl.tier_id
+                          WHERE pl.partner_id = ids.id) AS rank
+          FROM unnest(partner_ids) AS ids(id)) top
+    WHERE o.partner_id = top.id AND o.rank IS DISTINCT FROM top.rank
+$$
+"""
 
 ONE_JOIN = """
 CREATE OR REPLACE FUNCTION tiers_partner_tier_order_follow_placements() RETURNS trigger
@@ -57,12 +83,14 @@ END $$
 def rewrite_cheaply(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
         schema_editor.execute("ALTER TABLE tiers_placement SET (fillfactor = 50)")
+        schema_editor.execute(GROUPED)
         schema_editor.execute(ONE_JOIN)
 
 
 def rewrite_as_before(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
         schema_editor.execute("ALTER TABLE tiers_placement RESET (fillfactor)")
+        schema_editor.execute(PER_PARTNER)
         schema_editor.execute(TWO_JOINS)
 
 
