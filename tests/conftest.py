@@ -170,6 +170,7 @@ class WorkerProcess:
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "tests.settings",
             "TEST_WORKER_PROCESS": "1",
+            "TEST_WORKER_QUEUE": self.queue,
             "DATABASE_URL": f"postgres://{database['USER']}@{database['HOST']}:"
             f"{database['PORT']}/{database['NAME']}",
             "TEST_MEDIA_ROOT": str(settings.MEDIA_ROOT),

@@ -17,6 +17,9 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 # Tasks run in-process unless a test starts a real worker (tests/test_worker.py), or is that
 # worker (tests/test_jobs.py starts one as a process).
 CELERY_TASK_ALWAYS_EAGER = os.environ.get("TEST_WORKER_PROCESS") != "1"
+# That worker sends the tasks it starts (a split run's chunks) to its own test's queue.
+if "TEST_WORKER_QUEUE" in os.environ:
+    CELERY_TASK_DEFAULT_QUEUE = os.environ["TEST_WORKER_QUEUE"]
 
 import tempfile  # noqa: E402
 

@@ -7,6 +7,7 @@ job with a reason, and a person retries it.
 """
 
 import datetime
+import time
 
 import psycopg
 import pytest
@@ -17,12 +18,18 @@ from django_scopes import scope
 
 from metrics.models import Metric, MetricImport, MetricValue
 from metrics.services import metric_import_upload
-from partnerhub.jobs import WORKER_STOPPED, jobs_sweep
-from tiers.models import Program, RecalculationRun
-from tiers.services import recalculation_queue
+from partnerhub.jobs import WORKER_STOPPED, job_is_alive, jobs_sweep
+from tiers.models import (
+    Placement,
+    PlacementChange,
+    Program,
+    RecalculationRun,
+    StagedPlacement,
+)
+from tiers.services import placements_recalculate, recalculation_queue
 
 from .conftest import wait_for
-from .tiers.conftest import load
+from .tiers.conftest import TODAY, load, placed, program_with_spread, tiers_now
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -145,3 +152,68 @@ def test_a_run_whose_worker_was_killed_is_failed_with_a_reason_and_changes_nothi
     with scope(tenant=acme.tenant):
         program.refresh_from_db()
         assert program.last_evaluated_on is None, "the killed run's work was rolled back"
+
+
+def test_a_split_run_whose_apply_is_killed_changes_nothing_and_its_redelivery_applies_it(
+    acme, globex, worker_process, monkeypatch, settings
+):
+    """A program split over workers: every chunk is staged, then the process applying them is
+    killed inside the apply's update of the placements. No partner sees a half-applied run;
+    Celery redelivers the apply, which finishes the run as one process would have placed it.
+    The run's heartbeat beats all through the apply, however long it takes."""
+    monkeypatch.setenv("RUN_SPLIT_ABOVE", "3")
+    monkeypatch.setenv("RUN_SPLIT_CHUNK", "3")
+    split, whole = program_with_spread(acme), program_with_spread(globex)
+    with scope(tenant=acme.tenant):
+        last = Placement.objects.filter(program=split).order_by("partner_id").last()
+    database = connection.settings_dict
+    # Hold one placement, so the apply is sure to be inside its update when it is killed.
+    blocker = psycopg.connect(
+        host=database["HOST"],
+        port=database["PORT"],
+        user=database["USER"],
+        dbname=database["NAME"],
+        autocommit=False,
+    )
+    try:
+        blocker.execute("SELECT 1 FROM tiers_placement WHERE id = %s FOR UPDATE", [last.pk])
+        worker = worker_process()
+        with scope(tenant=acme.tenant):
+            run = recalculation_queue(program=split, as_of=TODAY)
+        assert wait_for(applying_waits, seconds=30), "the apply never started"
+        assert len(run_state(acme, run).chunks) == 3
+
+        settings.JOB_STALE_SECONDS = 3  # as the worker has it
+        time.sleep(4)
+        with scope(tenant=acme.tenant):
+            beating = job_is_alive(RecalculationRun, run.pk)
+        assert beating, "the heartbeat stopped during the apply"
+
+        worker.kill_pool_process()
+        assert wait_for(applying_waits, seconds=30), "no redelivery"
+        assert tiers_now(acme) == {}, "nothing applied by the killed process"
+        assert run_state(acme, run).status == "running"
+    finally:  # a failure must not leave the suite waiting on this lock
+        blocker.rollback()
+        blocker.close()
+
+    assert wait_for(lambda: run_state(acme, run).is_finished, seconds=30)
+    with scope(tenant=globex.tenant):
+        one = placements_recalculate(program=whole, as_of=TODAY)
+    done = run_state(acme, run)
+    assert (done.status, done.attempts, done.summary) == ("done", 1, one.as_dict())
+    assert placed(acme) == placed(globex)
+    with scope(tenant=acme.tenant):
+        assert PlacementChange.objects.count() == 8, "applied once"
+        assert StagedPlacement.objects.count() == 0
+
+
+def applying_waits() -> bool:
+    """Whether a worker's apply waits for the placement the test holds (asked on a connection
+    outside that transaction, which would see the activity as it was when it began)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND wait_event_type = 'Lock' AND query LIKE 'UPDATE tiers_placement p SET%%'"
+        )
+        return cursor.fetchone()[0] > 0

@@ -46,6 +46,7 @@ from .models import (
 )
 
 RUN_LOCK_NAMESPACE = 4_202  # pg_try_advisory_xact_lock(namespace, program id)
+APPLY_LOCK_NAMESPACE = 4_204  # pg_advisory_xact_lock(namespace, run id): one apply of a run
 
 
 class RecalculationRefused(Exception):
@@ -346,10 +347,10 @@ def recalculation_apply(*, run: RecalculationRun, attempt: int) -> Recalculation
     it ended and does nothing."""
 
     def work() -> dict:
-        # Locked: a second delivery of this apply waits here, then finds the run ended.
-        if not RecalculationRun.objects.select_for_update().filter(
+        _lock_run_apply(run)  # a second delivery of this apply waits here, then finds it ended
+        if not RecalculationRun.objects.filter(
             pk=run.pk, status=RunStatus.RUNNING, attempts=attempt
-        ):
+        ).exists():
             raise JobLost
         summary = _staged_runs_apply(run)
         StagedPlacement.objects.filter(run=run).delete()
@@ -363,6 +364,15 @@ def recalculation_apply(*, run: RecalculationRun, attempt: int) -> Recalculation
         on_refused=lambda refused: {"status": RunStatus.SKIPPED, "message": str(refused)},
     )
     return run
+
+
+def _lock_run_apply(run: RecalculationRun) -> None:
+    """Wait for any other apply of `run` to end. Not a lock on the run's row: the row must stay
+    free for the heartbeat, which skips a locked row, and an apply can outlast JOB_STALE_SECONDS."""
+    if connection.vendor != "postgresql":
+        return  # SQLite serialises writers itself
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [APPLY_LOCK_NAMESPACE, run.pk])
 
 
 def _staged_runs_apply(run: RecalculationRun) -> RunSummary:

@@ -7,7 +7,7 @@ from django_scopes import scope
 
 from metrics.models import MetricValue
 from partners.models import Partner
-from tests.factories import move_to
+from tests.factories import PartnerFactory, move_to
 from tiers.models import Placement, PlacementChange
 from tiers.programs import program_load
 from training.models import CertificationAward
@@ -132,3 +132,30 @@ def history(world) -> list[tuple]:
             )
             for c in PlacementChange.objects.select_related("partner", "from_tier", "to_tier")
         )
+
+
+REVENUES = ["0", "99999", "100000", "250000", "250000", "40000", "180000", "120000"]
+
+
+def program_with_spread(world):
+    """The shared refs and five more, with revenue from nothing to Gold's, CSAT and people."""
+    program = load(world)
+    with scope(tenant=world.tenant):
+        for n in range(4, 9):
+            PartnerFactory(tenant=world.tenant, ref=f"P-00{n}", program=program)
+    for n, revenue in enumerate(REVENUES, start=1):
+        set_values(world, f"P-00{n}", "revenue", {"2026-03": revenue})
+        set_values(world, f"P-00{n}", "csat", {"2026-09": f"{3 + n % 3}.5"})
+    certify(world, "P-004", "a@p.test", "b@p.test")
+    certify(world, "P-005", "a@p.test")
+    return program
+
+
+def placed(world) -> dict[str, tuple]:
+    with scope(tenant=world.tenant):
+        return {
+            ref: (tier, qualified, explanation)
+            for ref, tier, qualified, explanation in Placement.objects.values_list(
+                "partner__ref", "tier__key", "qualified_tier__key", "explanation"
+            )
+        }

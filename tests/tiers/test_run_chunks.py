@@ -20,38 +20,10 @@ from tiers.services import (
 )
 from tiers.tasks import evaluate_run_chunk
 
-from .conftest import TODAY, certify, load, set_values, tiers_now
+from .conftest import TODAY, load, placed, program_with_spread, set_values, tiers_now
 
 # Committed rows: the facts of the next chunk are read on a second connection.
 pytestmark = pytest.mark.django_db(transaction=True)
-
-REVENUES = ["0", "99999", "100000", "250000", "250000", "40000", "180000", "120000"]
-
-
-def program_with_spread(world):
-    """The shared refs and five more, with revenue from nothing to Gold's, CSAT and people."""
-    from tests.factories import PartnerFactory
-
-    program = load(world)
-    with scope(tenant=world.tenant):
-        for n in range(4, 9):
-            PartnerFactory(tenant=world.tenant, ref=f"P-00{n}", program=program)
-    for n, revenue in enumerate(REVENUES, start=1):
-        set_values(world, f"P-00{n}", "revenue", {"2026-03": revenue})
-        set_values(world, f"P-00{n}", "csat", {"2026-09": f"{3 + n % 3}.5"})
-    certify(world, "P-004", "a@p.test", "b@p.test")
-    certify(world, "P-005", "a@p.test")
-    return program
-
-
-def placed(world) -> dict[str, tuple]:
-    with scope(tenant=world.tenant):
-        return {
-            ref: (tier, qualified, explanation)
-            for ref, tier, qualified, explanation in Placement.objects.values_list(
-                "partner__ref", "tier__key", "qualified_tier__key", "explanation"
-            )
-        }
 
 
 def test_a_program_run_in_chunks_places_every_partner_as_one_chunk_would(acme, globex, monkeypatch):
