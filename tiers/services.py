@@ -210,22 +210,27 @@ def placement_changes_announce(program: Program, as_of, changes, *, notify: bool
 def _placement_events(program: Program, as_of: datetime.date, changes) -> None:
     """Webhook events with the run's own writes: partner.at_risk for a partner newly at risk,
     placement.changed for every other move."""
-    events: dict[str, list[dict]] = {EventType.PLACEMENT_CHANGED: [], EventType.PARTNER_AT_RISK: []}
-    for change in changes:
-        at_risk = change.reason == ChangeReason.AT_RISK
-        events[EventType.PARTNER_AT_RISK if at_risk else EventType.PLACEMENT_CHANGED].append(
-            {
-                "partner_ref": change.partner_ref,
-                "program": program.key,
-                "from_tier": change.from_tier,
-                "to_tier": change.to_tier,
-                "reason": change.reason,
-                "on": as_of,
-                "takes_effect_on": change.takes_effect_on,
-            }
+    for event_type, at_risk in (
+        (EventType.PLACEMENT_CHANGED, False),
+        (EventType.PARTNER_AT_RISK, True),
+    ):
+        events_emit(
+            tenant=program.tenant_id,
+            type=event_type,
+            items=(
+                {
+                    "partner_ref": change.partner_ref,
+                    "program": program.key,
+                    "from_tier": change.from_tier,
+                    "to_tier": change.to_tier,
+                    "reason": change.reason,
+                    "on": as_of,
+                    "takes_effect_on": change.takes_effect_on,
+                }
+                for change in changes
+                if (change.reason == ChangeReason.AT_RISK) == at_risk
+            ),
         )
-    for event_type, items in events.items():
-        events_emit(tenant=program.tenant_id, type=event_type, items=items)
 
 
 def _notify_on_commit(program, as_of, changes) -> None:

@@ -76,16 +76,20 @@ def event_emit(*, tenant: Tenant | int, type: str, data: dict) -> WebhookEvent |
     return found[0] if found else None
 
 
-def events_emit(*, tenant: Tenant | int, type: str, items: list[dict]) -> list[WebhookEvent]:
+def events_emit(*, tenant: Tenant | int, type: str, items: Iterable[dict]) -> list[WebhookEvent]:
     """Write events and their deliveries in the current transaction: they exist only if the
-    change that caused them commits. Delivery is asked for once it has."""
+    change that caused them commits. Delivery is asked for once it has. `items` is read only
+    when an endpoint listens to `type` (a first placement has an item per partner)."""
     tenant_id = tenant if isinstance(tenant, int) else tenant.pk
     endpoints = [
         endpoint
         for endpoint in WebhookEndpoint.objects.filter(active=True)
         if type in endpoint.events
     ]
-    if not endpoints or not items:
+    if not endpoints:
+        return []
+    items = list(items)
+    if not items:
         return []
     encoder = DjangoJSONEncoder()
     events = WebhookEvent.objects.bulk_create(
