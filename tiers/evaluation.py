@@ -12,12 +12,10 @@ staged chunk in its last step (`staged_apply`).
 
 import datetime
 import json
-import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import wait as futures_wait
-from contextlib import suppress
 from dataclasses import dataclass, replace
 from functools import partial
 
@@ -148,8 +146,13 @@ def chunks_read(plan: RunPlan, chunks: list[tuple[int, int, int]]) -> Iterator[C
     on connections of their own while the caller evaluates this one: the database's part and
     Python's overlap. Those connections see only committed rows: the placements as they were
     before the run, and the facts, which no import changes while the run holds it off."""
+    opened: list = []  # each reader thread's connection, closed here once the readers stopped
 
     def read_apart(bounds):
+        database = connections[DEFAULT_DB_ALIAS]
+        if database not in opened:  # each thread has its own: only this thread adds this one
+            database.inc_thread_sharing()
+            opened.append(database)
         with scope(tenant=plan.program.tenant):
             return chunk_read(plan, bounds)
 
@@ -158,28 +161,22 @@ def chunks_read(plan: RunPlan, chunks: list[tuple[int, int, int]]) -> Iterator[C
         yield from (chunk_read(plan, chunk) for chunk in bounds)
         return
     readers = min(READERS, len(bounds))
-    with ThreadPoolExecutor(max_workers=readers, thread_name_prefix="run-reads") as reader:
-        ahead = deque(reader.submit(read_apart, chunk) for chunk in bounds[:readers])
-        try:
-            for index in range(len(bounds)):
-                chunk = ahead.popleft().result()
-                if index + readers < len(bounds):
-                    ahead.append(reader.submit(read_apart, bounds[index + readers]))
-                yield chunk
-        finally:
-            for future in ahead:
-                future.cancel()
-            every_reader = threading.Barrier(readers)
-            for _ in range(readers):
-                reader.submit(_close_connections, every_reader)
-
-
-def _close_connections(every_reader: threading.Barrier) -> None:
-    """Close this thread's connections, once each reader thread holds one of these calls (a
-    pool does not say which thread runs which call)."""
-    with suppress(threading.BrokenBarrierError):
-        every_reader.wait(timeout=10)
-    connections.close_all()
+    try:
+        with ThreadPoolExecutor(max_workers=readers, thread_name_prefix="run-reads") as reader:
+            ahead = deque(reader.submit(read_apart, chunk) for chunk in bounds[:readers])
+            try:
+                for index in range(len(bounds)):
+                    chunk = ahead.popleft().result()
+                    if index + readers < len(bounds):
+                        ahead.append(reader.submit(read_apart, bounds[index + readers]))
+                    yield chunk
+            finally:
+                for future in ahead:
+                    future.cancel()
+    finally:
+        for database in opened:
+            database.close()
+            database.dec_thread_sharing()
 
 
 def chunk_evaluate(plan: RunPlan, chunk: ChunkInput, summary, awaiting) -> list:

@@ -4,6 +4,7 @@ bounded), the next range's facts read while this one is evaluated, and applied a
 import datetime
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 from django_scopes import scope
 
@@ -42,6 +43,40 @@ def test_a_program_run_in_chunks_places_every_partner_as_one_chunk_would(acme, g
     assert [c.partner_ref for c in chunked.changes] == [f"P-00{n}" for n in range(1, 9)]
     with scope(tenant=acme.tenant):
         assert PlacementChange.objects.count() == 8
+
+
+def test_the_connections_a_chunked_run_reads_on_are_closed_when_it_ends(acme, monkeypatch):
+    """Chunks are read ahead on connections of their own (two at a time): none outlives the
+    run, whether it ends well or fails."""
+    program = program_with_spread(acme)
+    monkeypatch.setattr(evaluation, "RUN_CHUNK", 2)
+
+    def connections_open() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+            )
+            return cursor.fetchone()[0]
+
+    before = connections_open()
+    with scope(tenant=acme.tenant):
+        placements_recalculate(program=program, as_of=TODAY)
+    assert connections_open() == before
+
+    from tiers import services
+
+    real, evaluated = services.chunk_evaluate, []
+
+    def evaluate_until_the_second_chunk(*args):
+        evaluated.append(args)
+        if len(evaluated) == 2:
+            raise RuntimeError("stopped in the second chunk")
+        return real(*args)
+
+    monkeypatch.setattr(services, "chunk_evaluate", evaluate_until_the_second_chunk)
+    with scope(tenant=acme.tenant), pytest.raises(RuntimeError, match="second chunk"):
+        placements_recalculate(program=program, as_of=TODAY)
+    assert connections_open() == before
 
 
 def test_a_date_run_again_in_chunks_starts_from_before_that_date(acme, monkeypatch):
