@@ -3,9 +3,10 @@
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 
-from django.db import connection, transaction
+from django.db import transaction
 
 from partnerhub.jobs import job_run
+from partnerhub.locks import LockFor, lock_until_commit
 from partnerhub.queue import enqueue_on_commit
 from partnerhub.tenancy.models import Tenant
 from partnerhub.webhooks.models import EventType
@@ -22,7 +23,6 @@ from .selectors import (
     tiers_held_at_end,
 )
 
-LEDGER_LOCK_NAMESPACE = 4_203  # pg_advisory_xact_lock(namespace, tenant id)
 CENT = Decimal("0.01")
 
 
@@ -140,11 +140,7 @@ def _amounts_earned(tiers, rates, quarter) -> dict[tuple[int, int], tuple]:
 
 
 def lock_ledger(tenant: Tenant) -> None:
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT pg_advisory_xact_lock(%s, %s)", [LEDGER_LOCK_NAMESPACE, tenant.pk]
-            )
+    lock_until_commit(LockFor.LEDGER, tenant.pk)
 
 
 @dataclass

@@ -30,6 +30,7 @@ from partnerhub.csvfiles import (
     unknown_text,
 )
 from partnerhub.jobs import job_run
+from partnerhub.locks import LockFor, lock_until_commit
 from partnerhub.queue import enqueue_on_commit
 from partnerhub.tenancy.models import Tenant
 from partnerhub.tenancy.services import audit_record
@@ -300,8 +301,6 @@ def _report_repeated_keys(report: ProblemReport, place: Callable[[int], str]) ->
     )
 
 
-IMPORT_LOCK_NAMESPACE = 4_201  # pg_advisory_xact_lock(namespace, tenant id): one import a tenant
-
 _STAGED_WITH_IDS = (
     "FROM metric_import_rows s "
     "JOIN partners_partner p ON p.tenant_id = %s AND p.ref = s.partner_ref "
@@ -322,11 +321,9 @@ def _write(tenant: Tenant) -> tuple[int, int]:
     period, value = "s.period || '-01'", "s.value"
     if connection.vendor == "postgresql":
         period, value = f"CAST({period} AS date)", f"CAST({value} AS numeric(18, 4))"
+    lock_until_commit(LockFor.IMPORT, tenant.pk)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute(
-                "SELECT pg_advisory_xact_lock(%s, %s)", [IMPORT_LOCK_NAMESPACE, tenant.pk]
-            )
             cursor.execute(
                 "SELECT 1 FROM partners_partner WHERE tenant_id = %s FOR KEY SHARE", [tenant.pk]
             )

@@ -8,6 +8,8 @@ job with a reason, and a person retries it.
 
 import datetime
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import psycopg
 import pytest
@@ -114,6 +116,26 @@ def test_a_killed_worker_leaves_a_job_the_sweeper_fails_and_a_person_retries(
     assert wait_for(lambda: not default_storage.exists(record.stored_file))
 
 
+@contextmanager
+def holding(sql: str, params: list) -> Iterator[None]:
+    """The row lock `sql` takes, held on a connection of the test's own for the block, and
+    released however the block ends (a failure must not leave the suite waiting on it)."""
+    database = connection.settings_dict
+    blocker = psycopg.connect(
+        host=database["HOST"],
+        port=database["PORT"],
+        user=database["USER"],
+        dbname=database["NAME"],
+        autocommit=False,
+    )
+    try:
+        blocker.execute(sql, params)
+        yield
+    finally:
+        blocker.rollback()
+        blocker.close()
+
+
 def run_state(world, run):
     with scope(tenant=world.tenant):
         return RecalculationRun.objects.get(pk=run.pk)
@@ -125,25 +147,13 @@ def test_a_run_whose_worker_was_killed_is_failed_with_a_reason_and_changes_nothi
     load(acme)
     with scope(tenant=acme.tenant):
         program = Program.objects.get()
-    database = connection.settings_dict
     # Hold the program row, so the run is sure to be in the middle when it is killed.
-    blocker = psycopg.connect(
-        host=database["HOST"],
-        port=database["PORT"],
-        user=database["USER"],
-        dbname=database["NAME"],
-        autocommit=False,
-    )
-    try:
-        blocker.execute("SELECT 1 FROM tiers_program WHERE id = %s FOR NO KEY UPDATE", [program.pk])
+    with holding("SELECT 1 FROM tiers_program WHERE id = %s FOR NO KEY UPDATE", [program.pk]):
         worker = worker_process()
         with scope(tenant=acme.tenant):
             run = recalculation_queue(program=program, as_of=datetime.date(2026, 11, 22))
         assert wait_for(lambda: run_state(acme, run).status == "running", seconds=30)
         worker.kill_everything()
-    finally:  # a failure must not leave the suite waiting on this lock
-        blocker.rollback()
-        blocker.close()
 
     settings.JOB_SWEEP_AFTER_SECONDS = 2
     assert wait_for(lambda: jobs_sweep() == 1, seconds=10)
@@ -166,17 +176,8 @@ def test_a_split_run_whose_apply_is_killed_changes_nothing_and_its_redelivery_ap
     split, whole = program_with_spread(acme), program_with_spread(globex)
     with scope(tenant=acme.tenant):
         last = Placement.objects.filter(program=split).order_by("partner_id").last()
-    database = connection.settings_dict
     # Hold one placement, so the apply is sure to be inside its update when it is killed.
-    blocker = psycopg.connect(
-        host=database["HOST"],
-        port=database["PORT"],
-        user=database["USER"],
-        dbname=database["NAME"],
-        autocommit=False,
-    )
-    try:
-        blocker.execute("SELECT 1 FROM tiers_placement WHERE id = %s FOR UPDATE", [last.pk])
+    with holding("SELECT 1 FROM tiers_placement WHERE id = %s FOR UPDATE", [last.pk]):
         worker = worker_process()
         with scope(tenant=acme.tenant):
             run = recalculation_queue(program=split, as_of=TODAY)
@@ -193,9 +194,6 @@ def test_a_split_run_whose_apply_is_killed_changes_nothing_and_its_redelivery_ap
         assert wait_for(applying_waits, seconds=30), "no redelivery"
         assert tiers_now(acme) == {}, "nothing applied by the killed process"
         assert run_state(acme, run).status == "running"
-    finally:  # a failure must not leave the suite waiting on this lock
-        blocker.rollback()
-        blocker.close()
 
     assert wait_for(lambda: run_state(acme, run).is_finished, seconds=30)
     with scope(tenant=globex.tenant):

@@ -487,6 +487,7 @@ class WindowStats:
 
 
 NO_VALUES = WindowStats()
+STATS_FIELD = {"min": "minimum", "max": "maximum", "latest": "latest"}  # an aggregate's field
 
 
 @dataclass(frozen=True)
@@ -620,7 +621,7 @@ def _exact_product(number: Decimal, factor: int) -> Decimal:
 def _metric_result(condition: MetricCondition, facts: PartnerFacts) -> ConditionResult:
     """The aggregate and whether it meets the target; never held on fewer than `min_months`
     months with a value (the value is still given, for the explanation)."""
-    stats = facts.metrics.get((condition.metric, condition.window), NO_VALUES)
+    stats = facts.window(condition.metric, condition.window)
     if condition.agg == GROWTH and isinstance(condition.window, int):  # parse_rule sees to it
         result = _growth_result(
             condition, stats, facts.window_before(condition.metric, condition.window)
@@ -701,7 +702,7 @@ def _aggregate_wholes(
         with _exact():
             denominator = part.per * stats.count
         return stats.total / stats.count, _wholes(stats.total, denominator)
-    value = {"min": stats.minimum, "max": stats.maximum, "latest": stats.latest}[agg]
+    value = getattr(stats, STATS_FIELD[agg])
     if value is None:
         return None, 0
     return value, _wholes(value, part.per)
@@ -712,9 +713,6 @@ def _wholes(numerator: Decimal, denominator: Decimal) -> int:
         return 0
     with _exact():
         return int(numerator // denominator)
-
-
-STATS_FIELD = {"min": "minimum", "max": "maximum", "latest": "latest"}
 
 
 def _aggregate_result(condition: MetricCondition, stats: WindowStats) -> ConditionResult:

@@ -362,7 +362,7 @@ def _review_dates(program: Program):
 class RunWrites:
     """Where a run in one process writes each chunk's results as soon as it has them: to the
     placements and their history, in the run's transaction. A later chunk never reads what an
-    earlier one wrote (chunks are read on a second connection, which sees only committed rows,
+    earlier one wrote (chunks are read on connections of their own, which see only committed rows,
     and a chunk reads only its own partners), so writing as it goes gives the result writing at
     the end would.
 

@@ -11,8 +11,8 @@ from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from metrics.services import IMPORT_LOCK_NAMESPACE
 from partnerhub.jobs import JobLost, job_claim, job_continue, job_run
+from partnerhub.locks import LockFor, lock_until_commit, try_lock_until_commit
 from partnerhub.queue import enqueue_on_commit
 from partnerhub.tenancy.services import audit_record
 from partnerhub.webhooks.models import EventType
@@ -44,9 +44,6 @@ from .models import (
     StagedPlacement,
     Tier,
 )
-
-RUN_LOCK_NAMESPACE = 4_202  # pg_try_advisory_xact_lock(namespace, program id)
-APPLY_LOCK_NAMESPACE = 4_204  # pg_advisory_xact_lock(namespace, run id): one apply of a run
 
 
 class RecalculationRefused(Exception):
@@ -161,18 +158,11 @@ def _program_to_run(program: Program, as_of: datetime.date) -> Program:
 
 
 def _lock_program_run(program: Program) -> None:
-    if connection.vendor != "postgresql":
-        return  # SQLite serialises writers itself
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", [RUN_LOCK_NAMESPACE, program.pk])
-        if not cursor.fetchone()[0]:
-            raise RecalculationRefused(f"A recalculation of {program.name} is already running.")
-        # The run reads the tenant's values in chunks (some on a second connection): no import
-        # may commit between two of them. An import under way finishes first.
-        cursor.execute(
-            "SELECT pg_advisory_xact_lock_shared(%s, %s)",
-            [IMPORT_LOCK_NAMESPACE, program.tenant_id],
-        )
+    if not try_lock_until_commit(LockFor.RUN, program.pk):
+        raise RecalculationRefused(f"A recalculation of {program.name} is already running.")
+    # The run reads the tenant's values in chunks (some on connections of their own): no import
+    # may commit between two of them. An import under way finishes first.
+    lock_until_commit(LockFor.IMPORT, program.tenant_id, shared=True)
 
 
 def _evaluate_program(program, as_of, *, write, progress, proposed=None) -> RunSummary:
@@ -352,7 +342,10 @@ def recalculation_apply(*, run: RecalculationRun, attempt: int) -> Recalculation
     it ended and does nothing."""
 
     def work() -> dict:
-        _lock_run_apply(run)  # a second delivery of this apply waits here, then finds it ended
+        # A second delivery of this apply waits here, then finds the run ended. Not a lock on
+        # the run's row: the heartbeat skips a locked row, and an apply can outlast
+        # JOB_STALE_SECONDS.
+        lock_until_commit(LockFor.APPLY, run.pk)
         if not RecalculationRun.objects.filter(
             pk=run.pk, status=RunStatus.RUNNING, attempts=attempt
         ).exists():
@@ -369,15 +362,6 @@ def recalculation_apply(*, run: RecalculationRun, attempt: int) -> Recalculation
         on_refused=lambda refused: {"status": RunStatus.SKIPPED, "message": str(refused)},
     )
     return run
-
-
-def _lock_run_apply(run: RecalculationRun) -> None:
-    """Wait for any other apply of `run` to end. Not a lock on the run's row: the row must stay
-    free for the heartbeat, which skips a locked row, and an apply can outlast JOB_STALE_SECONDS."""
-    if connection.vendor != "postgresql":
-        return  # SQLite serialises writers itself
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [APPLY_LOCK_NAMESPACE, run.pk])
 
 
 def _staged_runs_apply(run: RecalculationRun) -> RunSummary:

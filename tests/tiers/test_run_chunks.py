@@ -23,7 +23,7 @@ from tiers.tasks import evaluate_run_chunk
 
 from .conftest import TODAY, load, placed, program_with_spread, set_values, tiers_now
 
-# Committed rows: the facts of the next chunk are read on a second connection.
+# Committed rows: the next chunks are read on connections of their own.
 pytestmark = pytest.mark.django_db(transaction=True)
 
 

@@ -13,31 +13,29 @@ tier. Two things make that rewrite cheaper on PostgreSQL, with no change to what
 
 from django.db import migrations
 
-GROUPED = """
+# Each function before and after, as one text with the part that changes left out.
+REFRESH = """
 CREATE OR REPLACE FUNCTION tiers_partner_tier_order_refresh(partner_ids bigint[]) RETURNS void
 LANGUAGE sql AS $$
     UPDATE tiers_partnertierorder o SET rank = top.rank
-    FROM (SELECT ids.id, max(t.rank) AS rank FROM unnest(partner_ids) AS ids (id)
+    FROM ({top_ranks}) top
+    WHERE o.partner_id = top.id AND o.rank IS DISTINCT FROM top.rank
+$$
+"""
+GROUPED = REFRESH.format(
+    top_ranks="""SELECT ids.id, max(t.rank) AS rank FROM unnest(partner_ids) AS ids (id)
           LEFT JOIN tiers_placement pl ON pl.partner_id = ids.id
           LEFT JOIN tiers_tier t ON t.id = pl.tier_id
-          GROUP BY ids.id) top
-    WHERE o.partner_id = top.id AND o.rank IS DISTINCT FROM top.rank
-$$
-"""
-
-PER_PARTNER = """
-CREATE OR REPLACE FUNCTION tiers_partner_tier_order_refresh(partner_ids bigint[]) RETURNS void
-LANGUAGE sql AS $$
-    UPDATE tiers_partnertierorder o SET rank = top.rank
-    FROM (SELECT ids.id, (SELECT max(t.rank) FROM tiers_placement pl
+          GROUP BY ids.id"""
+)
+PER_PARTNER = REFRESH.format(
+    top_ranks="""SELECT ids.id, (SELECT max(t.rank) FROM tiers_placement pl
                           JOIN tiers_tier t ON t.id = pl.tier_id
                           WHERE pl.partner_id = ids.id) AS rank
-          FROM unnest(partner_ids) AS ids(id)) top
-    WHERE o.partner_id = top.id AND o.rank IS DISTINCT FROM top.rank
-$$
-"""
+          FROM unnest(partner_ids) AS ids(id)"""
+)
 
-ONE_JOIN = """
+FOLLOW_PLACEMENTS = """
 CREATE OR REPLACE FUNCTION tiers_partner_tier_order_follow_placements() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
@@ -48,36 +46,25 @@ BEGIN
         PERFORM tiers_partner_tier_order_refresh(ARRAY(
             SELECT DISTINCT partner_id FROM old_rows WHERE tier_id IS NOT NULL));
     ELSE
-        PERFORM tiers_partner_tier_order_refresh(ARRAY(
-            SELECT DISTINCT moved.partner_id FROM new_rows n JOIN old_rows o ON o.id = n.id
-            CROSS JOIN LATERAL (VALUES (n.partner_id), (o.partner_id)) moved (partner_id)
-            WHERE n.tier_id IS DISTINCT FROM o.tier_id OR n.partner_id <> o.partner_id));
+        PERFORM tiers_partner_tier_order_refresh(ARRAY({moved}));
     END IF;
     RETURN NULL;
 END $$
 """
-
-TWO_JOINS = """
-CREATE OR REPLACE FUNCTION tiers_partner_tier_order_follow_placements() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-    IF TG_OP = 'INSERT' THEN
-        PERFORM tiers_partner_tier_order_refresh(ARRAY(
-            SELECT DISTINCT partner_id FROM new_rows WHERE tier_id IS NOT NULL));
-    ELSIF TG_OP = 'DELETE' THEN
-        PERFORM tiers_partner_tier_order_refresh(ARRAY(
-            SELECT DISTINCT partner_id FROM old_rows WHERE tier_id IS NOT NULL));
-    ELSE
-        PERFORM tiers_partner_tier_order_refresh(ARRAY(
+ONE_JOIN = FOLLOW_PLACEMENTS.format(
+    moved="""
+            SELECT DISTINCT moved.partner_id FROM new_rows n JOIN old_rows o ON o.id = n.id
+            CROSS JOIN LATERAL (VALUES (n.partner_id), (o.partner_id)) moved (partner_id)
+            WHERE n.tier_id IS DISTINCT FROM o.tier_id OR n.partner_id <> o.partner_id"""
+)
+TWO_JOINS = FOLLOW_PLACEMENTS.format(
+    moved="""
             SELECT n.partner_id FROM new_rows n JOIN old_rows o ON o.id = n.id
             WHERE n.tier_id IS DISTINCT FROM o.tier_id OR n.partner_id <> o.partner_id
             UNION
             SELECT o.partner_id FROM new_rows n JOIN old_rows o ON o.id = n.id
-            WHERE n.partner_id <> o.partner_id));
-    END IF;
-    RETURN NULL;
-END $$
-"""
+            WHERE n.partner_id <> o.partner_id"""
+)
 
 
 def rewrite_cheaply(apps, schema_editor):
