@@ -51,17 +51,24 @@ def test_the_connections_a_chunked_run_reads_on_are_closed_when_it_ends(acme, mo
     program = program_with_spread(acme)
     monkeypatch.setattr(evaluation, "RUN_CHUNK", 2)
 
-    def connections_open() -> int:
+    def connections_open(settled_at: int | None = None) -> int:
+        """Backends on the test database. A closed connection's backend exits a moment after
+        the client hung up, so this waits for it (up to two seconds); a leaked one stays."""
         with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-            )
-            return cursor.fetchone()[0]
+            for _ in range(200):
+                cursor.execute(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                )
+                count = cursor.fetchone()[0]
+                if settled_at is None or count <= settled_at:
+                    break
+                cursor.execute("SELECT pg_sleep(0.01)")
+        return count
 
     before = connections_open()
     with scope(tenant=acme.tenant):
         placements_recalculate(program=program, as_of=TODAY)
-    assert connections_open() == before
+    assert connections_open(settled_at=before) == before
 
     from tiers import services
 
@@ -76,7 +83,7 @@ def test_the_connections_a_chunked_run_reads_on_are_closed_when_it_ends(acme, mo
     monkeypatch.setattr(services, "chunk_evaluate", evaluate_until_the_second_chunk)
     with scope(tenant=acme.tenant), pytest.raises(RuntimeError, match="second chunk"):
         placements_recalculate(program=program, as_of=TODAY)
-    assert connections_open() == before
+    assert connections_open(settled_at=before) == before
 
 
 def test_a_date_run_again_in_chunks_starts_from_before_that_date(acme, monkeypatch):
