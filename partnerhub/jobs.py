@@ -182,6 +182,23 @@ def job_continue(
         job.refresh_from_db()
 
 
+@contextmanager
+def job_step(job: TrackedJob, attempt: int, *, step: str) -> Iterator[None]:
+    """One step of a job that later steps finish (a chunk of a split run), under the job's
+    heartbeat: an error fails the job, naming `step`, and goes on up. Success writes nothing."""
+    model = type(job)
+    try:
+        with job_heartbeat(model, job.pk, attempt):
+            yield
+    except Exception as error:
+        model.objects.filter(pk=job.pk, status=RUNNING, attempts=attempt).update(
+            status=FAILED,
+            **model.failure_fields(f"{step}: {type(error).__name__}: {error}"),
+            finished_at=timezone.now(),
+        )
+        raise
+
+
 def job_models() -> list[type[TrackedJob]]:
     return [model for model in apps.get_models() if issubclass(model, TrackedJob)]
 

@@ -10,6 +10,7 @@ does not decode, or has the wrong shape, is refused with KeysetCursorError.
 import base64
 import binascii
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
@@ -115,3 +116,18 @@ def _decode(cursor: str, sort: Sort) -> list:
     ):
         raise KeysetCursorError("the page link does not fit this sort")
     return values
+
+
+def in_batches(queryset: QuerySet, size: int) -> Iterator[list]:
+    """The queryset's rows `size` at a time in id order, each batch one query starting after the
+    last id read: bounded memory without a server-side cursor (which a PgBouncer in transaction
+    mode rules out, and without which `.iterator()` reads every row at once)."""
+    after = None
+    while True:
+        rows = queryset if after is None else queryset.filter(pk__gt=after)
+        batch = list(rows.order_by("pk")[:size])
+        if batch:
+            yield batch
+        if len(batch) < size:
+            return
+        after = batch[-1].pk

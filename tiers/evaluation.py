@@ -36,7 +36,15 @@ from .engine import (
     place,
     qualified_tier,
 )
-from .models import ChangeReason, DemotionPolicy, Placement, PlacementChange, Program, Tier
+from .models import (
+    ChangeReason,
+    DemotionPolicy,
+    Placement,
+    PlacementChange,
+    Program,
+    StagedPlacement,
+    Tier,
+)
 from .selectors import program_facts, program_tier_rules
 
 RUN_CHUNK = 5_000  # partners evaluated together: bounds a run's memory, never its result
@@ -222,17 +230,18 @@ def chunk_evaluate(plan: RunPlan, chunk: ChunkInput, summary, awaiting) -> list:
         else:
             reason, before, after, takes_effect_on = change
             summary.count_change(reason)
-            summary.changes.append(
-                PlannedChange(
-                    partner_id,
-                    ref,
-                    before.key if before else None,
-                    after.key if after else None,
-                    reason,
-                    takes_effect_on,
-                    partner_name=name,
+            if summary.changes is not None:
+                summary.changes.append(
+                    PlannedChange(
+                        partner_id,
+                        ref,
+                        before.key if before else None,
+                        after.key if after else None,
+                        reason,
+                        takes_effect_on,
+                        partner_name=name,
+                    )
                 )
-            )
         staged.append(
             StagedRow(
                 placement_id=pk,
@@ -384,8 +393,13 @@ class RunWrites:
         if self.database.vendor == "postgresql":
             with self.database.cursor() as cursor:
                 cursor.execute(
-                    f"CREATE TEMPORARY TABLE {self.TABLE} ({STAGED_SQL_COLUMNS}) ON COMMIT DROP"
+                    f"CREATE TEMPORARY TABLE {self.TABLE} ({staged_sql_columns(self.database)}) "
+                    "ON COMMIT DROP"
                 )
+                # Each chunk's foreign keys are checked as the writer sends it, while Python
+                # evaluates the next, not all at the commit, when nothing else runs: 0.34 s of
+                # a first placement of 20,000 (a history entry's four keys, a placement's two).
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             self.database.inc_thread_sharing()
             self.writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="run-writes")
         return self
@@ -424,15 +438,14 @@ class RunWrites:
         if error is None:
             with self.database.cursor() as cursor:
                 cursor.execute(f"DROP TABLE {self.TABLE}")
+                cursor.execute("SET CONSTRAINTS ALL DEFERRED")  # Django's, for what follows
             statistics_refresh_after(evaluated=self.evaluated, changed=self.changed)
 
 
-STAGED_SQL_COLUMNS = (
-    "placement_id bigint, partner_id bigint, tier_id bigint, qualified_tier_id bigint, "
-    "at_risk_since date, explanation jsonb, change_reason varchar(16), change_from_id bigint, "
-    "change_to_id bigint, takes_effect_on date, awaiting_reason varchar(16), "
-    "awaiting_to_id bigint"
-)
+def staged_sql_columns(database) -> str:
+    """The columns of a table of StagedRows, typed as StagedPlacement's (one table's worth)."""
+    fields = {field.column: field for field in StagedPlacement._meta.concrete_fields}
+    return ", ".join(f"{name} {fields[name].db_type(database)}" for name in STAGED_COLUMNS)
 
 
 def staged_copy(cursor, table: str, rows: Iterable[StagedRow], *extra) -> None:

@@ -28,7 +28,7 @@ from .models import (
     Program,
 )
 from .notices import Recipient, notices_send
-from .services import PlannedChange, placement_changes_announce, placement_override
+from .services import placement_changes_announce, placement_override
 
 
 class DecisionRefused(ValueError):
@@ -130,7 +130,7 @@ def demotion_approve(*, pending_id: int, by, today: datetime.date) -> PendingDem
     program = pending.program
     placement.tier, placement.at_risk_since = pending.to_tier, None
     placement.save(update_fields=["tier", "at_risk_since"])
-    PlacementChange.objects.create(
+    entry = PlacementChange.objects.create(
         tenant_id=program.tenant_id,
         partner=pending.partner,
         program=program,
@@ -142,16 +142,7 @@ def demotion_approve(*, pending_id: int, by, today: datetime.date) -> PendingDem
         by=by,
     )
     _decided(pending, PendingStatus.APPROVED, by, today)
-    to_key = pending.to_tier.key if pending.to_tier else None
-    change = PlannedChange(
-        pending.partner_id,
-        pending.partner.ref,
-        pending.from_tier.key,
-        to_key,
-        pending.reason,
-        partner_name=pending.partner.name,
-    )
-    placement_changes_announce(program, today, [change])
+    placement_changes_announce(program, today, after=entry.pk - 1, by=by)  # its one entry
     audit_record(
         tenant_id=program.tenant_id,
         actor=by,

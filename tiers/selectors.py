@@ -30,6 +30,7 @@ from .engine import (
     window_span,
 )
 from .models import (
+    ChangeReason,
     CriteriaVersion,
     Notice,
     PendingDemotion,
@@ -321,6 +322,42 @@ def movement_counts(
         .annotate(n=Count("pk"))
         .order_by()
     )
+
+
+# What a run (or a manager's decision on a demotion) moves a partner for, and announces.
+ANNOUNCED_REASONS = [
+    ChangeReason.PLACED,
+    ChangeReason.PROMOTION,
+    ChangeReason.DEMOTION,
+    ChangeReason.GRACE_EXPIRY,
+    ChangeReason.AT_RISK,
+    ChangeReason.OVERRIDE,
+]
+
+
+def history_last_id(program_id: int, on: datetime.date) -> int:
+    """The newest history entry of the program on `on`, 0 for none: what a run reads before
+    it writes, to find its own entries afterwards (history_written)."""
+    last = PlacementChange.objects.filter(program_id=program_id, on=on).aggregate(Max("pk"))
+    return last["pk__max"] or 0
+
+
+def history_written(
+    program_id: int, on: datetime.date, *, after: int, last: int | None = None, by=None
+):
+    """The moves in the program's history on `on` after entry `after` (up to `last`), by `by`
+    (nobody: a run's own). Entries take their ids from one sequence, so whatever a transaction
+    writes comes after what it read before; runs of one program take turns (an advisory lock),
+    and a manager's decision names its author: so this is one run's (or decision's) entries."""
+    entries = PlacementChange.objects.filter(
+        program_id=program_id,
+        on=on,
+        pk__gt=after,
+        by=by,
+        reason__in=ANNOUNCED_REASONS,
+        undone_at__isnull=True,
+    )
+    return entries if last is None else entries.filter(pk__lte=last)
 
 
 def active_overrides(program: Program, today: datetime.date):

@@ -12,6 +12,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from partnerhub.jobs import JobLost, job_claim, job_continue, job_run
+from partnerhub.keyset import in_batches
 from partnerhub.locks import LockFor, lock_until_commit, try_lock_until_commit
 from partnerhub.queue import enqueue_on_commit
 from partnerhub.tenancy.services import audit_record
@@ -44,6 +45,7 @@ from .models import (
     StagedPlacement,
     Tier,
 )
+from .selectors import history_last_id, history_written
 
 
 class RecalculationRefused(Exception):
@@ -62,7 +64,9 @@ class RunSummary:
     overridden: int = 0
     unchanged: int = 0
     awaiting_approval: int = 0  # due demotions left to the managers' queue
-    changes: list[PlannedChange] = field(default_factory=list)
+    # Each move, for a dry run (the what-if lists them). None for a real run: its moves are
+    # in the history, and announced from there (a first placement moves every partner).
+    changes: list[PlannedChange] | None = field(default_factory=list)
     # (tier before, tier after) → partners, for every partner evaluated: the what-if matrix.
     transitions: Counter = field(default_factory=Counter)
 
@@ -88,9 +92,9 @@ class RunSummary:
         ChangeReason.AT_RISK: "newly_at_risk",
     }
 
-    def count_change(self, reason: str) -> None:
+    def count_change(self, reason: str, partners: int = 1) -> None:
         counted = self.COUNTED_AS[reason]
-        setattr(self, counted, getattr(self, counted) + 1)
+        setattr(self, counted, getattr(self, counted) + partners)
 
     def as_dict(self) -> dict:
         return {"as_of": self.as_of.isoformat()} | {
@@ -130,10 +134,11 @@ def placements_recalculate(
         return _evaluate_program(program, as_of, write=False, progress=progress, proposed=proposed)
     with transaction.atomic():
         program = _program_to_run(program, as_of)
+        written_after = history_last_id(program.pk, as_of)
         summary = _evaluate_program(program, as_of, write=True, progress=progress)
         program.last_evaluated_on = as_of
         program.save(update_fields=["last_evaluated_on"])
-        placement_changes_announce(program, as_of, summary.changes, notify=notify)
+        placement_changes_announce(program, as_of, after=written_after, notify=notify)
     return summary
 
 
@@ -169,7 +174,7 @@ def _evaluate_program(program, as_of, *, write, progress, proposed=None) -> RunS
     """Evaluate the program chunk by chunk (see evaluation.py); when `write`, write each
     chunk's results as it goes, in this transaction."""
     plan = RunPlan.load(program, as_of, proposed)
-    summary = RunSummary(as_of=as_of)
+    summary = RunSummary(as_of=as_of, changes=None if write else [])
     awaiting: dict[int, tuple[Standing, Move]] = {}
     chunks = partner_chunks(program)
     total, done = sum(count for _, _, count in chunks), 0
@@ -181,7 +186,8 @@ def _evaluate_program(program, as_of, *, write, progress, proposed=None) -> RunS
             done += count
             if progress:
                 progress(done, total)
-    summary.changes.sort(key=lambda change: change.partner_ref)
+    if summary.changes is not None:
+        summary.changes.sort(key=lambda change: change.partner_ref)
     summary.awaiting_approval = len(awaiting)
     if write and (program.demotion_approval or awaiting):
         from .governance import pending_demotions_sync  # governance builds on this module
@@ -190,64 +196,61 @@ def _evaluate_program(program, as_of, *, write, progress, proposed=None) -> RunS
     return summary
 
 
-def placement_changes_announce(program: Program, as_of, changes, *, notify: bool = True) -> None:
-    """The webhook events of a run's (or an approval's) changes, and after commit the notices."""
-    _placement_events(program, as_of, changes)
+def placement_changes_announce(
+    program: Program, on: datetime.date, *, after: int, by=None, notify: bool = True
+) -> None:
+    """Announce the moves of `program` on `on` that the caller's transaction wrote to the
+    history after entry `after`, by `by` (nobody: a run's own): webhook events now, and after
+    the commit the notices. Both read the entries in batches, never a list of every move."""
+    last = history_written(program.pk, on, after=after, by=by).aggregate(Max("pk"))["pk__max"]
+    if last is None:
+        return
+    _placement_events(program, history_written(program.pk, on, after=after, last=last, by=by))
     if notify:
-        _notify_on_commit(program, as_of, changes)
+        from .tasks import notify_placement_changes
+
+        # robust: the placements stand even if the queue cannot take the notices right then.
+        transaction.on_commit(
+            lambda: notify_placement_changes.delay(
+                tenant_id=program.tenant_id,
+                program_id=program.pk,
+                on=on.isoformat(),
+                after=after,
+                last=last,
+                by_id=by.pk if by else None,
+            ),
+            robust=True,
+        )
 
 
-def _placement_events(program: Program, as_of: datetime.date, changes) -> None:
+MOVES_PER_READ = 2_000  # history entries read at a time to write their webhook events
+
+
+def _placement_events(program: Program, entries) -> None:
     """Webhook events with the run's own writes: partner.at_risk for a partner newly at risk,
     placement.changed for every other move."""
-    for event_type, at_risk in (
-        (EventType.PLACEMENT_CHANGED, False),
-        (EventType.PARTNER_AT_RISK, True),
+    entries = entries.select_related("partner", "from_tier", "to_tier")
+    for event_type, moves in (
+        (EventType.PLACEMENT_CHANGED, entries.exclude(reason=ChangeReason.AT_RISK)),
+        (EventType.PARTNER_AT_RISK, entries.filter(reason=ChangeReason.AT_RISK)),
     ):
         events_emit(
             tenant=program.tenant_id,
             type=event_type,
             items=(
                 {
-                    "partner_ref": change.partner_ref,
+                    "partner_ref": move.partner.ref,
                     "program": program.key,
-                    "from_tier": change.from_tier,
-                    "to_tier": change.to_tier,
-                    "reason": change.reason,
-                    "on": as_of,
-                    "takes_effect_on": change.takes_effect_on,
+                    "from_tier": move.from_tier.key if move.from_tier else None,
+                    "to_tier": move.to_tier.key if move.to_tier else None,
+                    "reason": move.reason,
+                    "on": move.on,
+                    "takes_effect_on": move.takes_effect_on,
                 }
-                for change in changes
-                if (change.reason == ChangeReason.AT_RISK) == at_risk
+                for batch in in_batches(moves, MOVES_PER_READ)
+                for move in batch
             ),
         )
-
-
-def _notify_on_commit(program, as_of, changes) -> None:
-    if not changes:
-        return
-    from .tasks import notify_placement_changes
-
-    payload = [
-        {
-            "partner_id": c.partner_id,
-            "from": c.from_tier,
-            "to": c.to_tier,
-            "reason": c.reason,
-            "takes_effect_on": c.takes_effect_on.isoformat() if c.takes_effect_on else None,
-        }
-        for c in changes
-    ]
-    # robust: the placements stand even if the queue cannot take the notices right then.
-    transaction.on_commit(
-        lambda: notify_placement_changes.delay(
-            tenant_id=program.tenant_id,
-            program_id=program.pk,
-            on=as_of.isoformat(),
-            changes=payload,
-        ),
-        robust=True,
-    )
 
 
 def recalculation_create(
@@ -326,7 +329,7 @@ def recalculation_chunk_stage(*, run: RecalculationRun, chunk: int) -> bool:
     with transaction.atomic():
         StagedPlacement.objects.filter(run=run, chunk=chunk).delete()
         read = chunk_read(plan, (first, last))
-        rows = chunk_evaluate(plan, read, RunSummary(as_of=run.as_of), {})
+        rows = chunk_evaluate(plan, read, RunSummary(as_of=run.as_of, changes=None), {})
         with connection.cursor() as cursor:
             staged_copy(cursor, "tiers_stagedplacement", rows, run.tenant_id, run.pk, chunk)
         # Chunks finish one at a time here, so exactly one sees every chunk staged.
@@ -367,6 +370,7 @@ def recalculation_apply(*, run: RecalculationRun, attempt: int) -> Recalculation
 def _staged_runs_apply(run: RecalculationRun) -> RunSummary:
     as_of = run.as_of
     program = _program_to_run(run.program, as_of)
+    written_after = history_last_id(program.pk, as_of)
     with connection.cursor() as cursor:
         evaluated, changed = staged_apply(
             cursor,
@@ -384,61 +388,39 @@ def _staged_runs_apply(run: RecalculationRun) -> RunSummary:
         pending_demotions_sync(program, as_of, awaiting, {tier.key: tier for tier in tiers})
     program.last_evaluated_on = as_of
     program.save(update_fields=["last_evaluated_on"])
-    placement_changes_announce(program, as_of, summary.changes)
+    placement_changes_announce(program, as_of, after=written_after)
     return summary
 
 
 def _staged_summary(run: RecalculationRun, tier_by_id: dict[int, Tier]):
-    """The run's counts and changes (by partner ref), and its demotions left to the managers,
-    read back from its staged rows."""
-    summary = RunSummary(as_of=run.as_of)
-    awaiting: dict[int, tuple[Standing, Move]] = {}
+    """The run's counts, and its demotions left to the managers, read back from its staged
+    rows."""
+    summary = RunSummary(as_of=run.as_of, changes=None)
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT s.partner_id, p.ref, p.name, s.tier_id, s.change_reason, s.change_from_id, "
-            "s.change_to_id, s.takes_effect_on, s.awaiting_reason, s.awaiting_to_id "
-            "FROM tiers_stagedplacement s JOIN partners_partner p ON p.id = s.partner_id "
-            "WHERE s.tenant_id = %s AND s.run_id = %s AND p.tenant_id = %s "
-            "AND (s.change_reason IS NOT NULL OR s.awaiting_reason IS NOT NULL) ORDER BY p.ref",
-            [run.tenant_id, run.pk, run.tenant_id],
-        )
-        for (
-            partner_id,
-            ref,
-            name,
-            tier_id,
-            reason,
-            from_id,
-            to_id,
-            takes_effect_on,
-            awaits,
-            awaits_to,
-        ) in cursor:
-            if reason:
-                summary.count_change(reason)
-                summary.changes.append(
-                    PlannedChange(
-                        partner_id,
-                        ref,
-                        _key(tier_by_id, from_id),
-                        _key(tier_by_id, to_id),
-                        reason,
-                        takes_effect_on,
-                        partner_name=name,
-                    )
-                )
-            if awaits:
-                standing = Standing(_key(tier_by_id, tier_id))
-                awaiting[partner_id] = (
-                    standing,
-                    Move(Standing(_key(tier_by_id, awaits_to)), awaits),
-                )
-        cursor.execute(
-            "SELECT COUNT(*), COUNT(*) FILTER (WHERE change_reason IS NULL) "
-            "FROM tiers_stagedplacement WHERE tenant_id = %s AND run_id = %s",
+            "SELECT change_reason, COUNT(*) FROM tiers_stagedplacement "
+            "WHERE tenant_id = %s AND run_id = %s GROUP BY change_reason",
             [run.tenant_id, run.pk],
         )
-        summary.evaluated, summary.unchanged = cursor.fetchone()
+        for reason, partners in cursor:
+            summary.evaluated += partners
+            if reason:
+                summary.count_change(reason, partners)
+            else:
+                summary.unchanged = partners
+        cursor.execute(
+            "SELECT partner_id, tier_id, awaiting_reason, awaiting_to_id "
+            "FROM tiers_stagedplacement WHERE tenant_id = %s AND run_id = %s "
+            "AND awaiting_reason IS NOT NULL",
+            [run.tenant_id, run.pk],
+        )
+        awaiting = {
+            partner_id: (
+                Standing(_key(tier_by_id, tier_id)),
+                Move(Standing(_key(tier_by_id, awaits_to)), awaits),
+            )
+            for partner_id, tier_id, awaits, awaits_to in cursor
+        }
     summary.awaiting_approval = len(awaiting)
     return summary, awaiting
 

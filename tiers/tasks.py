@@ -7,15 +7,16 @@ from django.urls import reverse
 from django.utils import timezone
 
 from partnerhub.celery import app
-from partnerhub.jobs import job_heartbeat
+from partnerhub.jobs import job_step
+from partnerhub.keyset import in_batches
 from partnerhub.tenancy.models import Membership, Role, Tenant
 from partnerhub.tenancy.tasks import JobTask, TenantTask
 from partnerhub.tenancy.unscoped import tenant_ids
 from partners.models import Partner
 
-from .models import Notice, Placement, Program, RecalculationRun, RunStatus, Tier
+from .models import Notice, Placement, PlacementChange, Program, RecalculationRun, RunStatus, Tier
 from .notices import Recipient, notices_mail, notices_send
-from .selectors import open_data
+from .selectors import history_written, open_data
 from .services import (
     recalculation_apply,
     recalculation_chunk_stage,
@@ -93,18 +94,8 @@ def evaluate_run_chunk(*, tenant: Tenant, run_id: int, chunk: int, attempt: int)
     run = RecalculationRun.objects.select_related("program").get(pk=run_id)
     if run.status != RunStatus.RUNNING or run.attempts != attempt:
         return "stale"  # the run ended, or a newer attempt holds it
-    try:
-        with job_heartbeat(RecalculationRun, run.pk, attempt):
-            complete = recalculation_chunk_stage(run=run, chunk=chunk)
-    except Exception as error:
-        RecalculationRun.objects.filter(
-            pk=run.pk, status=RunStatus.RUNNING, attempts=attempt
-        ).update(
-            status=RunStatus.FAILED,
-            message=f"chunk {chunk + 1} of {len(run.chunks)}: {type(error).__name__}: {error}",
-            finished_at=timezone.now(),
-        )
-        raise
+    with job_step(run, attempt, step=f"chunk {chunk + 1} of {len(run.chunks)}"):
+        complete = recalculation_chunk_stage(run=run, chunk=chunk)
     if complete:
         apply_run.delay(tenant_id=tenant.pk, run_id=run.pk, attempt=attempt)
     return "staged"
@@ -120,15 +111,38 @@ def run_progress_key(run_id: int) -> str:
     return f"tier-run:{run_id}:percent"
 
 
+NOTICES_BATCH = 500  # moves told at a time: a first placement moves every partner
+
+
 @app.task(base=TenantTask)
 def notify_placement_changes(
-    *, tenant: Tenant, program_id: int, on: str, changes: list[dict]
+    *, tenant: Tenant, program_id: int, on: str, after: int, last: int, by_id: int | None = None
 ) -> int:
-    """Tell a partner's users and its account manager about each move, once per event."""
+    """Tell a partner's users and its account manager about each move in the history entries
+    (after, last] of the program on `on` (see history_written), once per event; how many
+    notices were mailed."""
+    day = datetime.date.fromisoformat(on)
+    moves = history_written(program_id, day, after=after, last=last, by=by_id).filter(
+        reason__in=NOTIFIED_REASONS
+    )
+    tiers = {
+        pk: (key, name)
+        for pk, key, name in Tier.objects.filter(program_id=program_id).values_list(
+            "pk", "key", "name"
+        )
+    }
+    mailed = 0
+    for batch in in_batches(moves, NOTICES_BATCH):
+        told = _moves_tell(tenant, batch, tiers)
+        mailed += notices_mail(told.order_by("pk"), tenant_name=tenant.name)
+    return mailed
+
+
+def _moves_tell(tenant: Tenant, moves: list[PlacementChange], tiers: dict[int, tuple[str, str]]):
+    """The in-app notices of `moves`, to be mailed by the caller; `tiers` by id: (key, name)."""
     told = []
-    partners = Partner.objects.in_bulk([c["partner_id"] for c in changes])
+    partners = Partner.objects.in_bulk([move.partner_id for move in moves])
     recipients = _recipients_by_partner(partners)
-    tier_names = dict(Tier.objects.filter(program_id=program_id).values_list("key", "name"))
     home = reverse("portal_home", kwargs={"tenant_slug": tenant.slug})
 
     def partner_page(partner: Partner) -> str:
@@ -136,17 +150,18 @@ def notify_placement_changes(
             "partner_detail", kwargs={"tenant_slug": tenant.slug, "partner_pk": partner.pk}
         )
 
-    for change in changes:
-        if change["reason"] not in NOTIFIED_REASONS:
-            continue
-        partner = partners.get(change["partner_id"])
+    for move in moves:
+        partner = partners.get(move.partner_id)
         if partner is None:
             continue
-        named = change | {
-            "from": tier_names.get(change["from"], change["from"]),
-            "to": tier_names.get(change["to"], change["to"]),
+        to_key, to_name = tiers.get(move.to_tier_id, (None, None))
+        named = {
+            "from": tiers.get(move.from_tier_id, (None, None))[1],
+            "to": to_name,
+            "reason": move.reason,
+            "takes_effect_on": move.takes_effect_on,
         }
-        event = f"placement:{partner.pk}:{on}:{change['reason']}:{change['to']}"
+        event = f"placement:{partner.pk}:{move.on.isoformat()}:{move.reason}:{to_key}"
         text = _notice_text(partner, named)
         people = recipients.get(partner.pk, [])
         # The partner's own users read it on their home; its manager, on the partner's page.
@@ -164,8 +179,7 @@ def notify_placement_changes(
                 ],
                 mail=False,
             )
-    mailed = Notice.objects.filter(pk__in=[n.pk for n in told]).select_related("user")
-    return notices_mail(mailed.order_by("pk"), tenant_name=tenant.name)
+    return Notice.objects.filter(pk__in=[notice.pk for notice in told]).select_related("user")
 
 
 @app.task(base=TenantTask)
@@ -193,8 +207,7 @@ def _subject(partner: Partner, change: dict, *, own: bool) -> str:
     """Short: "you are now Gold" to the partner's users, "Northwind is now Gold" to others."""
     who, verb = ("you", "are") if own else (partner.name, "is")
     if change["reason"] == "at_risk":
-        day = datetime.date.fromisoformat(change["takes_effect_on"])
-        return f"{who} may lose {change['from']} on {day:%d %B %Y}"
+        return f"{who} may lose {change['from']} on {change['takes_effect_on']:%d %B %Y}"
     if change["to"] is None:
         return f"{who} {verb} no longer in a tier"
     return f"{who} {verb} now {change['to']}"
@@ -207,9 +220,8 @@ def _notice_text(partner: Partner, change: dict) -> str:
     if change["reason"] == "promotion":
         return f"{name} moved up from {before} to {after}."
     if change["reason"] == "at_risk":
-        day = datetime.date.fromisoformat(change["takes_effect_on"])
         return (
             f"{name} no longer meets the {before} criteria: unless it qualifies again, "
-            f"the move to a lower tier takes effect on {day:%d %B %Y}."
+            f"the move to a lower tier takes effect on {change['takes_effect_on']:%d %B %Y}."
         )
     return f"{name} moved down from {before} to {after}."

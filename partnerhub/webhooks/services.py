@@ -11,6 +11,7 @@ import socket
 import ssl
 import time
 from collections.abc import Iterable
+from itertools import islice
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -72,25 +73,49 @@ def endpoint_create(
 
 
 def event_emit(*, tenant: Tenant | int, type: str, data: dict) -> WebhookEvent | None:
-    found = events_emit(tenant=tenant, type=type, items=[data])
-    return found[0] if found else None
+    """Write one event and its deliveries in the current transaction (see events_emit)."""
+    endpoints = _endpoints_listening(type)
+    if not endpoints:
+        return None
+    [event] = _events_write(_tenant_id(tenant), type, [data], endpoints)
+    transaction.on_commit(_ask_for_delivery, robust=True)
+    return event
 
 
-def events_emit(*, tenant: Tenant | int, type: str, items: Iterable[dict]) -> list[WebhookEvent]:
+EVENTS_PER_WRITE = 2_000
+
+
+def events_emit(*, tenant: Tenant | int, type: str, items: Iterable[dict]) -> int:
     """Write events and their deliveries in the current transaction: they exist only if the
     change that caused them commits. Delivery is asked for once it has. `items` is read only
-    when an endpoint listens to `type` (a first placement has an item per partner)."""
-    tenant_id = tenant if isinstance(tenant, int) else tenant.pk
-    endpoints = [
+    when an endpoint listens to `type`, and EVENTS_PER_WRITE at a time: a first placement
+    has an item per partner. How many events were written."""
+    endpoints = _endpoints_listening(type)
+    if not endpoints:
+        return 0
+    tenant_id, items, written = _tenant_id(tenant), iter(items), 0
+    while batch := list(islice(items, EVENTS_PER_WRITE)):
+        written += len(_events_write(tenant_id, type, batch, endpoints))
+    if written:
+        transaction.on_commit(_ask_for_delivery, robust=True)
+    return written
+
+
+def _tenant_id(tenant: Tenant | int) -> int:
+    return tenant if isinstance(tenant, int) else tenant.pk
+
+
+def _endpoints_listening(type: str) -> list[WebhookEndpoint]:
+    return [
         endpoint
         for endpoint in WebhookEndpoint.objects.filter(active=True)
         if type in endpoint.events
     ]
-    if not endpoints:
-        return []
-    items = list(items)
-    if not items:
-        return []
+
+
+def _events_write(
+    tenant_id: int, type: str, items: list[dict], endpoints: list[WebhookEndpoint]
+) -> list[WebhookEvent]:
     encoder = DjangoJSONEncoder()
     events = WebhookEvent.objects.bulk_create(
         WebhookEvent(tenant_id=tenant_id, type=type, data=json.loads(encoder.encode(data)))
@@ -98,16 +123,10 @@ def events_emit(*, tenant: Tenant | int, type: str, items: Iterable[dict]) -> li
     )
     now = timezone.now()
     WebhookDelivery.objects.bulk_create(
-        (
-            WebhookDelivery(
-                tenant_id=tenant_id, event=event, endpoint=endpoint, next_attempt_at=now
-            )
-            for event in events
-            for endpoint in endpoints
-        ),
-        batch_size=5_000,
+        WebhookDelivery(tenant_id=tenant_id, event=event, endpoint=endpoint, next_attempt_at=now)
+        for event in events
+        for endpoint in endpoints
     )
-    transaction.on_commit(_ask_for_delivery, robust=True)
     return events
 
 

@@ -21,7 +21,15 @@ from tiers.services import (
 )
 from tiers.tasks import evaluate_run_chunk
 
-from .conftest import TODAY, load, placed, program_with_spread, set_values, tiers_now
+from .conftest import (
+    TODAY,
+    history,
+    load,
+    placed,
+    program_with_spread,
+    set_values,
+    tiers_now,
+)
 
 # Committed rows: the next chunks are read on connections of their own.
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -40,9 +48,8 @@ def test_a_program_run_in_chunks_places_every_partner_as_one_chunk_would(acme, g
     assert placed(acme) == placed(globex)
     assert {tier for tier, _ in tiers_now(acme).values()} == {"registered", "silver", "gold"}
     assert chunked.as_dict() | {"as_of": None} == one.as_dict() | {"as_of": None}
-    assert [c.partner_ref for c in chunked.changes] == [f"P-00{n}" for n in range(1, 9)]
-    with scope(tenant=acme.tenant):
-        assert PlacementChange.objects.count() == 8
+    assert history(acme) == history(globex)
+    assert sorted(ref for ref, *_ in history(acme)) == [f"P-00{n}" for n in range(1, 9)]
 
 
 def test_the_connections_a_chunked_run_reads_on_are_closed_when_it_ends(acme, monkeypatch):
@@ -147,7 +154,8 @@ def test_a_run_that_fails_after_writing_some_chunks_leaves_every_placement_as_it
             days=1
         )
         again = placements_recalculate(program=program, as_of=TODAY)
-    assert [(c.partner_ref, c.reason) for c in again.changes] == [
+    assert (again.promoted, again.demoted) == (1, 1)
+    assert [(ref, reason) for ref, on, _, _, reason in history(acme) if on == TODAY] == [
         ("P-001", "promotion"),
         ("P-008", "demotion"),
     ]
@@ -218,6 +226,37 @@ def test_a_crash_before_the_apply_leaves_placements_as_they_were_and_a_retry_fin
     retry.refresh_from_db()
     assert retry.status == RunStatus.DONE
     assert placed(acme) == placed(globex)
+
+
+def test_a_chunk_that_fails_fails_its_run_and_names_the_chunk(acme, monkeypatch):
+    from tiers import services
+
+    program = program_with_spread(acme)
+    with scope(tenant=acme.tenant):
+        run = recalculation_create(program=program, as_of=TODAY)
+        attempt = recalculation_split(run=run, size=3)
+
+    def evaluate(world, chunk):
+        return evaluate_run_chunk.delay(
+            tenant_id=world.tenant.pk, run_id=run.pk, chunk=chunk, attempt=attempt
+        )
+
+    assert evaluate(acme, 0).get() == "staged"
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a value the rules cannot read")
+
+    monkeypatch.setattr(services, "chunk_evaluate", broken)
+    with pytest.raises(RuntimeError):
+        evaluate(acme, 1)
+    run.refresh_from_db()
+    assert (run.status, run.message) == (
+        RunStatus.FAILED,
+        "chunk 2 of 3: RuntimeError: a value the rules cannot read",
+    )
+    assert run.finished_at is not None and tiers_now(acme) == {}
+    monkeypatch.undo()
+    assert evaluate(acme, 2).get() == "stale", "the run ended: its other chunks stop"
 
 
 def test_a_run_that_moves_many_partners_analyzes_what_pages_filter_on(acme):
