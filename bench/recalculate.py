@@ -1,8 +1,9 @@
 """Time a full tier recalculation against a bare SQL GROUP BY over the same window (the floor).
 
-    python bench/recalculate.py [--partners 50000] [--months 24]
+    python bench/recalculate.py [--partners 50000] [--months 24] [--webhooks]
 
-Default: 50,000 partners × 4 metrics × 24 months = 4,800,000 metric values.
+Default: 50,000 partners × 4 metrics × 24 months = 4,800,000 metric values. With --webhooks an
+endpoint listens to every move: the first placement writes an event per partner.
 """
 
 import argparse
@@ -81,6 +82,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--partners", type=int, default=50_000)
     parser.add_argument("--months", type=int, default=24)
+    parser.add_argument("--webhooks", action="store_true", help="an endpoint hears every move")
     args = parser.parse_args()
     setup_django()
 
@@ -88,12 +90,18 @@ def main() -> None:
     from django_scopes import scope
 
     from metrics.models import MetricValue
+    from partnerhub.webhooks.models import WebhookEndpoint, WebhookEvent
     from tiers.models import Program
     from tiers.services import placements_recalculate
 
     tenant, program = bench_program(args.partners, args.months)
     with scope(tenant=tenant):
         values = MetricValue.objects.count()
+        if args.webhooks:
+            # a private address: the delivery the run asks for on commit is refused at once
+            WebhookEndpoint.objects.create(
+                tenant=tenant, url="https://10.0.0.1/hooks", events=["placement.changed"]
+            )
     print(f"{args.partners:,} partners, {values:,} metric values · {machine()}")
 
     results: dict[str, float] = {}
@@ -119,6 +127,9 @@ def main() -> None:
             )
     rss_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(f"first run: {first.placed:,} placed; tiers: {_distribution(tenant)}")
+    if args.webhooks:
+        with scope(tenant=tenant):
+            print(f"webhook events: {WebhookEvent.objects.count():,}")
     print(f"peak RSS: {rss_before / 1024:,.0f} MB before the runs, {rss_peak / 1024:,.0f} MB after")
     floor = results[floor_label]
     for label, seconds in results.items():
