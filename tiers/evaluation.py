@@ -412,9 +412,12 @@ class RunWrites:
         self.writing = self.writer.submit(self._write, rows)
 
     def _write(self, rows: list[StagedRow]) -> None:
+        partners = (min(row.partner_id for row in rows), max(row.partner_id for row in rows))
         with self.database.cursor() as cursor:
             staged_copy(cursor, self.TABLE, rows)
-            evaluated, changed = staged_apply(cursor, self.program, self.as_of, self.TABLE)
+            evaluated, changed = staged_apply(
+                cursor, self.program, self.as_of, self.TABLE, partners=partners
+            )
             cursor.execute(f"TRUNCATE {self.TABLE}")
         self.evaluated += evaluated
         self.changed += changed
@@ -457,12 +460,22 @@ def staged_copy(cursor, table: str, rows: Iterable[StagedRow], *extra) -> None:
 
 
 def staged_apply(
-    cursor, program: Program, as_of: datetime.date, source: str, params=()
+    cursor,
+    program: Program,
+    as_of: datetime.date,
+    source: str,
+    params=(),
+    *,
+    partners: tuple[int, int] | None = None,
 ) -> tuple[int, int]:
     """Write the staged results in `source` (a table, or a subquery with `params`) to the
     placements and their history, in two statements on `cursor`; return (placements
     evaluated, history rows). Each placement keeps the standing it had before this date's
-    evaluation (for a rerun of the date, and for undo), taken in SQL."""
+    evaluation (for a rerun of the date, and for undo), taken in SQL. `partners`: the first
+    and last partner id of the rows in `source`, when it holds one chunk's."""
+    # Bounded by the chunk, the join reads its placements off an index; unbounded, each chunk's
+    # join hashed every placement of the program (at 20,000, 45 ms of a chunk's 300).
+    in_range = "AND p.partner_id BETWEEN %s AND %s" if partners else ""
     cursor.execute(
         "UPDATE tiers_placement p SET tier_id = r.tier_id, "  # noqa: S608 - constant SQL
         "qualified_tier_id = r.qualified_tier_id, at_risk_since = r.at_risk_since, "
@@ -472,8 +485,8 @@ def staged_apply(
         "ELSE jsonb_build_object('tier', p.tier_id, 'at_risk_since', p.at_risk_since, "
         "'qualified_tier', p.qualified_tier_id, 'evaluated_on', p.evaluated_on, "
         "'version', p.version, 'explanation', p.explanation) END "
-        f"FROM {source} r WHERE p.id = r.placement_id",
-        [as_of, program.version, as_of, *params],
+        f"FROM {source} r WHERE p.id = r.placement_id AND p.program_id = %s {in_range}",
+        [as_of, program.version, as_of, *params, program.pk, *(partners or ())],
     )
     evaluated = cursor.rowcount
     cursor.execute(

@@ -165,6 +165,12 @@ def _span_stats(program, spans: list[MetricSpan], partners: tuple[int, int] | No
     return _span_stats_python(program, wanted, metric_ids, partners)
 
 
+# The aggregates that read a window's total. A total no condition reads is not summed (a numeric
+# SUM per window was a tenth of the query) and stays 0 in WindowStats, where nothing reads it.
+TOTALLED = frozenset({"sum", "avg", GROWTH})
+ZERO = Decimal(0)
+
+
 def _span_stats_sql(program, spans: list[MetricSpan], metric_ids, partners=None):
     """One pass over the program's values, one row per partner; each span gets only the
     aggregates its conditions read, FILTERed to that metric and those months, in the order of
@@ -174,7 +180,7 @@ def _span_stats_sql(program, spans: list[MetricSpan], metric_ids, partners=None)
         where = "FILTER (WHERE v.metric_id = %s AND v.period BETWEEN %s AND %s)"
         wanted = span.aggregates
         stats = (
-            f"SUM(v.value) {where}",
+            f"SUM(v.value) {where}" if wanted & TOTALLED else None,
             f"COUNT(*) {where}",
             f"MIN(v.value) {where}" if "min" in wanted else None,
             f"MAX(v.value) {where}" if "max" in wanted else None,
@@ -210,7 +216,8 @@ def _span_stats_sql(program, spans: list[MetricSpan], metric_ids, partners=None)
         for row in cursor.fetchall():
             for span, start in at:
                 if row[start + 1]:  # the count: no value in the window, no stats
-                    yield row[0], span, WindowStats(*row[start : start + width])
+                    total, *rest = row[start : start + width]
+                    yield row[0], span, WindowStats(total or ZERO, *rest)
 
 
 def _span_stats_python(program, spans: list[MetricSpan], metric_ids, partners=None):
