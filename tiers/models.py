@@ -8,7 +8,7 @@ from django.db.models import F, Value
 from django.db.models.functions import Coalesce
 
 from partnerhub.jobs import TrackedJob
-from partnerhub.tenancy.models import TenantOwnedModel
+from partnerhub.tenancy.models import Tenant, TenantOwnedModel
 from partners.models import partner_type_validator
 
 
@@ -126,13 +126,18 @@ class Placement(TenantOwnedModel):
         Tier, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     at_risk_since = models.DateField(null=True, blank=True)
-    override_tier = models.ForeignKey(
-        Tier, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    override_tier = models.ForeignKey(  # indexed where set: placement_overridden_to
+        Tier, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
     )
     override_until = models.DateField(null=True, blank=True)
     override_reason = models.TextField(blank=True)
-    override_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    override_by = models.ForeignKey(  # indexed where set: placement_overridden_by
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     evaluated_on = models.DateField(null=True, blank=True)
     version = models.PositiveIntegerField(null=True, blank=True)
@@ -151,6 +156,20 @@ class Placement(TenantOwnedModel):
             models.UniqueConstraint(
                 fields=["partner", "program"], name="placement_once_per_program"
             )
+        ]
+        # Few placements are overridden: indexing only those keeps a run, which writes every
+        # placement, from adding an entry for NULL to two indexes per partner.
+        indexes = [
+            models.Index(
+                fields=["override_tier"],
+                condition=models.Q(override_tier__isnull=False),
+                name="placement_overridden_to",
+            ),
+            models.Index(
+                fields=["override_by"],
+                condition=models.Q(override_by__isnull=False),
+                name="placement_overridden_by",
+            ),
         ]
 
     def __str__(self):
@@ -191,6 +210,9 @@ class PartnerTierOrder(TenantOwnedModel):
         on_delete=models.CASCADE,
         primary_key=True,
         related_name="tier_sort_key",
+    )
+    tenant = models.ForeignKey(  # indexed by partner_by_tier, which it leads
+        Tenant, on_delete=models.CASCADE, related_name="+", db_index=False
     )
     rank = models.PositiveIntegerField(null=True)
     ref = models.CharField(max_length=64)
@@ -239,12 +261,13 @@ class PlacementChange(TenantOwnedModel):
     takes_effect_on = models.DateField(
         null=True, blank=True, help_text="For at-risk: the grace end."
     )
-    by = models.ForeignKey(
+    by = models.ForeignKey(  # indexed where set: placement_change_by_person
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="+",
+        db_index=False,
         help_text="Who decided it: an approved demotion, an override. Empty for the run's own.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
@@ -261,8 +284,16 @@ class PlacementChange(TenantOwnedModel):
                 nulls_distinct=False,
             )
         ]
-        # The dashboard's latest movements, newest first: a backward scan that stops at 100.
-        indexes = [models.Index(fields=["program", "on", "id"], name="placement_change_by_day")]
+        indexes = [
+            # The dashboard's latest movements, newest first: a backward scan that stops at 100.
+            models.Index(fields=["program", "on", "id"], name="placement_change_by_day"),
+            # Only people's decisions: a run's entries (all but a few) have no author.
+            models.Index(
+                fields=["by"],
+                condition=models.Q(by__isnull=False),
+                name="placement_change_by_person",
+            ),
+        ]
 
 
 class CriteriaVersion(TenantOwnedModel):
