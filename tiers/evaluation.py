@@ -474,7 +474,7 @@ def staged_apply(
     evaluation (for a rerun of the date, and for undo), taken in SQL. `partners`: the first
     and last partner id of the rows in `source`, when it holds one chunk's."""
     # Bounded by the chunk, the join reads its placements off an index; unbounded, each chunk's
-    # join hashed every placement of the program (at 20,000, 45 ms of a chunk's 300).
+    # join hashed every placement of the program (at 20,000: 46 ms a chunk, bounded 25 ms).
     in_range = "AND p.partner_id BETWEEN %s AND %s" if partners else ""
     cursor.execute(
         "UPDATE tiers_placement p SET tier_id = r.tier_id, "  # noqa: S608 - constant SQL
