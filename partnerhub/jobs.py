@@ -50,6 +50,15 @@ class TrackedJob(models.Model):
         raise NotImplementedError
 
 
+def _failure(model: type[TrackedJob], reason: str) -> dict:
+    """The fields that end a job as failed, with `reason` kept the model's way."""
+    return {"status": FAILED, **model.failure_fields(reason)}
+
+
+def _described(error: Exception) -> str:
+    return f"{type(error).__name__}: {error}"
+
+
 def _stale_before(now: datetime.datetime) -> datetime.datetime:
     return now - datetime.timedelta(seconds=settings.JOB_STALE_SECONDS)
 
@@ -168,14 +177,7 @@ def job_continue(
             except refused as refusal:
                 mine.update(**on_refused(refusal), finished_at=timezone.now())
             except Exception as error:
-                failure = (
-                    on_error(error)
-                    if on_error
-                    else {
-                        "status": FAILED,
-                        **model.failure_fields(f"{type(error).__name__}: {error}"),
-                    }
-                )
+                failure = on_error(error) if on_error else _failure(model, _described(error))
                 mine.update(**failure, finished_at=timezone.now())
                 raise
     finally:
@@ -192,9 +194,7 @@ def job_step(job: TrackedJob, attempt: int, *, step: str) -> Iterator[None]:
             yield
     except Exception as error:
         model.objects.filter(pk=job.pk, status=RUNNING, attempts=attempt).update(
-            status=FAILED,
-            **model.failure_fields(f"{step}: {type(error).__name__}: {error}"),
-            finished_at=timezone.now(),
+            **_failure(model, f"{step}: {_described(error)}"), finished_at=timezone.now()
         )
         raise
 
@@ -217,7 +217,7 @@ def jobs_sweep(*, now: datetime.datetime | None = None) -> int:
                 (Q(status=QUEUED, **{f"{date_field}__lt": queued_before}), NEVER_STARTED),
             ):
                 failed += model.objects.filter(condition).update(
-                    status=FAILED, finished_at=now, **model.failure_fields(reason)
+                    **_failure(model, reason), finished_at=now
                 )
     if failed:
         logger.warning("failed %s stalled job(s)", failed)
