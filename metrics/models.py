@@ -84,6 +84,7 @@ class MetricValue(TenantOwnedModel):
 
     class Meta:
         constraints = [
+            # On PostgreSQL its index also carries the value, for the nightly run (metrics 0004)
             models.UniqueConstraint(
                 fields=["partner", "metric", "period"], name="metric_value_one_per_month"
             ),

@@ -349,7 +349,26 @@ def _write(tenant: Tenant) -> tuple[int, int]:
             [tenant.pk, *ids],
         )
         inserted = cursor.rowcount
+    if inserted + updated >= VACUUM_AFTER_ROWS and connection.vendor == "postgresql":
+        transaction.on_commit(metric_values_vacuum)
     return inserted, updated
+
+
+# The nightly run reads a chunk's values from the (partner, metric, period) index alone (metrics
+# 0004), but PostgreSQL still reads each row from its page until VACUUM has marked the page
+# all-visible: 245 ms a chunk of 5,000 partners instead of 120. Autovacuum would get to it after
+# a fifth of the table was new; it may also be off. 1,000 rows is its own threshold.
+VACUUM_AFTER_ROWS = 1_000
+
+
+def metric_values_vacuum() -> None:
+    """Mark the metric values' new pages all-visible (VACUUM reads only the pages that are not).
+    After the import's commit: VACUUM runs in no transaction; SKIP_LOCKED leaves the pages to
+    the next one when another VACUUM of the table is under way."""
+    if connection.in_atomic_block:  # a caller's transaction is still open (a test's)
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM (SKIP_LOCKED) metrics_metricvalue")
 
 
 def metric_import_record(
