@@ -30,6 +30,7 @@ from .evaluation import (
     chunk_read,
     chunks_read,
     date_or_none,
+    older_objects_left_uncollected,
     partner_chunks,
     staged_apply,
     staged_copy,
@@ -178,7 +179,8 @@ def _evaluate_program(program, as_of, *, write, progress, proposed=None) -> RunS
     awaiting: dict[int, tuple[Standing, Move]] = {}
     chunks = partner_chunks(program)
     total, done = sum(count for _, _, count in chunks), 0
-    with RunWrites(program, as_of) if write else nullcontext() as writes:
+    writing = RunWrites(program, as_of) if write else nullcontext()
+    with older_objects_left_uncollected(), writing as writes:
         for chunk, (_, _, count) in zip(chunks_read(plan, chunks), chunks, strict=True):
             rows = chunk_evaluate(plan, chunk, summary, awaiting)
             if writes is not None:
@@ -326,7 +328,7 @@ def recalculation_chunk_stage(*, run: RecalculationRun, chunk: int) -> bool:
     changes. True for the one call that staged the run's last chunk: it applies the run."""
     first, last = run.chunks[chunk]
     plan = RunPlan.load(run.program, run.as_of)
-    with transaction.atomic():
+    with transaction.atomic(), older_objects_left_uncollected():
         StagedPlacement.objects.filter(run=run, chunk=chunk).delete()
         read = chunk_read(plan, (first, last))
         rows = chunk_evaluate(plan, read, RunSummary(as_of=run.as_of, changes=None), {})
