@@ -569,10 +569,13 @@ class Decision:
     conditions: tuple[ConditionResult, ...]
 
 
+NO_RULE = Decision(True, ())  # a tier without a rule: every partner qualifies, nothing to explain
+
+
 def evaluate(rule: Rule | None, facts: PartnerFacts) -> Decision:
     """Decide `rule` for one partner, explaining every condition (no short-circuit)."""
     if rule is None:
-        return Decision(True, ())
+        return NO_RULE
     results: list[ConditionResult] = []
     held = _holds(rule, facts, results)
     return Decision(held, tuple(results))
@@ -581,9 +584,12 @@ def evaluate(rule: Rule | None, facts: PartnerFacts) -> Decision:
 def _holds(rule: Rule, facts: PartnerFacts, results: list[ConditionResult]) -> bool:
     if isinstance(rule, MetricCondition):  # the commonest kind first: this runs per partner
         result = _metric_result(rule, facts)
-    elif isinstance(rule, AllOf | AnyOf):
+    elif isinstance(rule, AllOf):
         outcomes = [_holds(part, facts, results) for part in rule.parts]  # each one explained
-        return all(outcomes) if isinstance(rule, AllOf) else any(outcomes)
+        return all(outcomes)
+    elif isinstance(rule, AnyOf):
+        outcomes = [_holds(part, facts, results) for part in rule.parts]
+        return any(outcomes)
     elif isinstance(rule, CertificationCondition):
         people = facts.certified.get(rule.certification, 0)
         result = ConditionResult(rule, Decimal(people), people >= rule.min)
@@ -746,9 +752,12 @@ class TierRule:
 
 def qualified_tier(tiers: Sequence[TierRule], facts: PartnerFacts) -> tuple[TierRule | None, dict]:
     """The highest-ranked tier whose rule holds, and every tier's decision (for explanations)."""
-    decisions = {tier.key: evaluate(tier.rule, facts) for tier in tiers}
-    held = [tier for tier in tiers if decisions[tier.key].held]
-    return (max(held, key=lambda tier: tier.rank) if held else None), decisions
+    decisions, qualified = {}, None
+    for tier in tiers:
+        decisions[tier.key] = decision = evaluate(tier.rule, facts)
+        if decision.held and (qualified is None or tier.rank > qualified.rank):
+            qualified = tier
+    return qualified, decisions
 
 
 PLACED, PROMOTION, DEMOTION = "placed", "promotion", "demotion"
