@@ -57,6 +57,7 @@ def test_the_connections_a_chunked_run_reads_on_are_closed_when_it_ends(acme, mo
     run, whether it ends well or fails."""
     program = program_with_spread(acme)
     monkeypatch.setattr(evaluation, "RUN_CHUNK", 2)
+    monkeypatch.setattr(evaluation, "READERS", 2)
 
     def connections_open(settled_at: int | None = None) -> int:
         """Backends on the test database. A closed connection's backend exits a moment after
